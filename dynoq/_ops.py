@@ -1,0 +1,368 @@
+"""Every queue operation, written once for both clients, without I/O ("sans-I/O").
+
+An operation is a generator. It validates its arguments, then yields *steps* and receives their
+results: a list of :class:`ScriptCall`/:class:`DeleteKeys` (run concurrently; the result is the
+list of replies, in order), :data:`LISTEN` (subscribe to wake-ups; the result is the current
+wake-up epoch) or :class:`Wait` (block until the epoch moves past ``since`` or ``seconds`` pass;
+the result is the epoch). Its return value is the operation's result. ``AsyncQueue`` and
+``Queue`` only differ in how they run these steps.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import defaultdict
+from collections.abc import Generator, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from dynoq.clock import Clock
+from dynoq.codec import decode_payload, encode_payload, parse_record
+from dynoq.config import QueueSpec
+from dynoq.errors import InvalidArgument, InvalidMessage
+from dynoq.keys import shard_of
+from dynoq.models import Message, MessageState, QueueStats, ShardStats, check_id, check_seconds
+
+MOVE_LIMIT = 1000  # due/expired messages one push or pop moves to ready before its own work
+BATCH_LIMIT = 1000  # messages per script call: bounds how long one call holds Redis
+MAX_COUNT = 100_000
+MAX_WAIT_SECONDS = 24 * 3600.0
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptCall:
+    script: str
+    keys: tuple[str, ...]
+    args: tuple[str | int | bytes, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteKeys:
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    seconds: float
+    since: int
+
+
+LISTEN = "listen"
+Call = ScriptCall | DeleteKeys
+Operation = Generator[list[Call] | Wait | str, Any, T]
+
+
+def check_count(count: object, name: str = "count") -> int:
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise InvalidArgument(f"{name} must be an int, got {type(count).__name__}", field=name)
+    if not 1 <= count <= MAX_COUNT:
+        raise InvalidArgument(f"{name} must be in 1..{MAX_COUNT}, got {count}", field=name)
+    return count
+
+
+def to_ms(seconds: float) -> int:
+    return round(seconds * 1000)
+
+
+def _chunks(items: list[T], size: int) -> list[list[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+class QueueOps:
+    """The operations of one queue; holds only the pop rotation cursor as mutable state."""
+
+    def __init__(self, spec: QueueSpec, clock: Clock | None = None) -> None:
+        self.spec = spec
+        self._clock = clock
+        self._cursor = 0
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _now(self) -> int | str:
+        return self._clock.now_ms() if self._clock is not None else ""
+
+    def _call(self, script: str, shard: int, *args: str | int | bytes) -> ScriptCall:
+        return ScriptCall(script, self.spec.keys[shard].all, args)
+
+    def _shard(self, message_id: str) -> int:
+        return shard_of(message_id, self.spec.shards)
+
+    def _encode(self, messages: Message | Iterable[Message]) -> list[tuple[Message, bytes]]:
+        if isinstance(messages, Message):
+            batch: list[Any] = [messages]
+        elif isinstance(messages, str | bytes | dict) or not isinstance(messages, Iterable):
+            raise InvalidMessage(
+                f"expected a Message or an iterable of Messages, got {type(messages).__name__}"
+            )
+        else:
+            batch = list(messages)
+        encoded = []
+        for index, message in enumerate(batch):
+            if not isinstance(message, Message):
+                raise InvalidMessage(
+                    f"expected a Message, got {type(message).__name__}", index=index
+                )
+            encoded.append((message, encode_payload(message.payload, self.spec.max_payload_bytes, index)))
+        return encoded
+
+    def _message(
+        self, shard: int, raw_id: bytes, record: bytes, state: MessageState, at_ms: int = -1,
+        *, with_receipt: bool = False,
+    ) -> Message:
+        parsed = parse_record(record)
+        at = at_ms / 1000 if at_ms >= 0 else None
+        return Message(
+            id=raw_id.decode("utf-8", "surrogatepass"),
+            payload=decode_payload(parsed.payload),
+            priority=parsed.priority,
+            attempts=parsed.attempts,
+            receipt=(parsed.receipt or None) if with_receipt else None,
+            state=state,
+            shard=shard,
+            due_at=at if state is MessageState.DELAYED else None,
+            lease_expires_at=at if state is MessageState.IN_FLIGHT else None,
+        )
+
+    @staticmethod
+    def _id_and_receipt(message: str | Message, receipt: str | None) -> tuple[str, str]:
+        if isinstance(message, Message):
+            return message.id, receipt if receipt is not None else (message.receipt or "")
+        check_id(message)
+        if receipt is not None and not isinstance(receipt, str):
+            raise InvalidArgument("receipt must be a str or None", field="receipt")
+        return message, receipt or ""
+
+    # -- producing -------------------------------------------------------------------------
+
+    def push(self, messages: Message | Iterable[Message]) -> Operation[list[str]]:
+        encoded = self._encode(messages)
+        by_shard: dict[int, list[tuple[Message, bytes]]] = defaultdict(list)
+        for message, payload in encoded:
+            by_shard[self._shard(message.id)].append((message, payload))
+        chunked = {shard: _chunks(items, BATCH_LIMIT) for shard, items in by_shard.items()}
+        rounds = max((len(c) for c in chunked.values()), default=0)
+        # Chunks of one shard go in successive rounds, so push order holds within a shard.
+        for round_no in range(rounds):
+            calls: list[Call] = []
+            for shard, chunks in chunked.items():
+                if round_no < len(chunks):
+                    args: list[str | int | bytes] = [self._now(), self.spec.channel, MOVE_LIMIT]
+                    for message, payload in chunks[round_no]:
+                        args += [message.id, message.priority, to_ms(message.delay), payload]
+                    calls.append(self._call("push", shard, *args))
+            yield calls
+        return [message.id for message, _ in encoded]
+
+    def ensure(self, message: Message) -> Operation[bool]:
+        if not isinstance(message, Message):
+            raise InvalidMessage(f"expected a Message, got {type(message).__name__}")
+        [(_, payload)] = self._encode(message)
+        call = self._call(
+            "ensure", self._shard(message.id), self._now(), self.spec.channel, MOVE_LIMIT,
+            message.id, message.priority, to_ms(message.delay), payload,
+        )
+        [pushed] = yield [call]
+        return bool(pushed)
+
+    # -- consuming -------------------------------------------------------------------------
+
+    def pop(self, count: int = 1, wait: float = 0.0) -> Operation[list[Message]]:
+        count = check_count(count)
+        wait = check_seconds(wait, "wait", InvalidArgument, maximum=MAX_WAIT_SECONDS)
+        deadline = time.monotonic() + wait
+        epoch = (yield LISTEN) if wait > 0 else 0
+        while True:
+            got, wake_in_ms = yield from self._pop_round(count)
+            if got or wait <= 0:
+                return got
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return []
+            if wake_in_ms is not None:
+                remaining = min(remaining, max(wake_in_ms, 0) / 1000 + 0.001)
+            epoch = yield Wait(remaining, epoch)
+
+    def _pop_round(self, count: int) -> Generator[list[Call], Any, tuple[list[Message], int | None]]:
+        """One pass over the shards, starting one further each call so none starves."""
+        shards = self.spec.shards
+        start = self._cursor
+        self._cursor = (start + 1) % shards
+        got: list[Message] = []
+        wake_in_ms: int | None = None
+        lease_ms = self.spec.unack_timeout_ms
+        for shard in ((start + i) % shards for i in range(shards)):
+            while len(got) < count:
+                want = min(count - len(got), BATCH_LIMIT)
+                call = self._call(
+                    "pop", shard, self._now(), want, lease_ms, self.spec.max_deliveries,
+                    secrets.token_hex(8) + "-", MOVE_LIMIT,
+                )
+                [reply] = yield [call]
+                now_ms, next_wake_ms, *flat = reply
+                lease_until = now_ms + lease_ms
+                for i in range(0, len(flat), 2):
+                    got.append(self._message(
+                        shard, flat[i], flat[i + 1], MessageState.IN_FLIGHT, lease_until,
+                        with_receipt=True,
+                    ))
+                if next_wake_ms >= 0:
+                    wake = next_wake_ms - now_ms
+                    wake_in_ms = wake if wake_in_ms is None else min(wake_in_ms, wake)
+                if len(flat) // 2 < want:
+                    break
+            if len(got) >= count:
+                break
+        return got, wake_in_ms
+
+    def ack(self, message: str | Message, receipt: str | None = None) -> Operation[bool]:
+        message_id, receipt_arg = self._id_and_receipt(message, receipt)
+        [reply] = yield [self._call("ack", self._shard(message_id), message_id, receipt_arg)]
+        return bool(reply[0])
+
+    def ack_many(self, messages: Iterable[str | Message]) -> Operation[int]:
+        if isinstance(messages, str | bytes | Message) or not isinstance(messages, Iterable):
+            raise InvalidArgument("ack_many takes an iterable of ids or Messages", field="messages")
+        by_shard: dict[int, list[str]] = defaultdict(list)
+        for message in messages:
+            message_id, receipt = self._id_and_receipt(message, None)
+            by_shard[self._shard(message_id)] += [message_id, receipt]
+        calls: list[Call] = [
+            self._call("ack", shard, *chunk)
+            for shard, args in by_shard.items()
+            for chunk in _chunks(args, 2 * BATCH_LIMIT)
+        ]
+        replies = yield calls
+        return sum(sum(reply) for reply in replies)
+
+    def nack(
+        self, message: str | Message, delay: float = 0.0, receipt: str | None = None
+    ) -> Operation[bool]:
+        message_id, receipt_arg = self._id_and_receipt(message, receipt)
+        delay_ms = to_ms(check_seconds(delay, "delay", InvalidArgument))
+        call = self._call(
+            "nack", self._shard(message_id), self._now(), self.spec.channel, MOVE_LIMIT,
+            message_id, delay_ms, receipt_arg, self.spec.max_deliveries,
+        )
+        [reply] = yield [call]
+        return bool(reply)
+
+    def set_unack_timeout(self, message: str | Message, timeout: float) -> Operation[bool]:
+        message_id, _ = self._id_and_receipt(message, None)
+        lease_ms = to_ms(check_seconds(timeout, "timeout", InvalidArgument))
+        call = self._call("set_unack_timeout", self._shard(message_id), self._now(), message_id, lease_ms)
+        [reply] = yield [call]
+        return bool(reply)
+
+    def set_delay(self, message: str | Message, delay: float) -> Operation[bool]:
+        message_id, _ = self._id_and_receipt(message, None)
+        delay_ms = to_ms(check_seconds(delay, "delay", InvalidArgument))
+        call = self._call(
+            "set_delay", self._shard(message_id), self._now(), self.spec.channel, MOVE_LIMIT,
+            message_id, delay_ms,
+        )
+        [reply] = yield [call]
+        return bool(reply)
+
+    def remove(self, message: str | Message) -> Operation[bool]:
+        message_id, _ = self._id_and_receipt(message, None)
+        [reply] = yield [self._call("remove", self._shard(message_id), message_id)]
+        return bool(reply)
+
+    # -- looking ---------------------------------------------------------------------------
+
+    def get(self, message_id: str) -> Operation[Message | None]:
+        check_id(message_id)
+        shard = self._shard(message_id)
+        [reply] = yield [self._call("get", shard, self._now(), message_id)]
+        if reply is None:
+            return None
+        state, at_ms, record = reply
+        return self._message(shard, message_id.encode(), record, MessageState(state.decode()), at_ms)
+
+    def contains(self, message_id: str) -> Operation[bool]:
+        return (yield from self.get(message_id)) is not None
+
+    def peek(self, count: int = 1) -> Operation[list[Message]]:
+        count = min(check_count(count), BATCH_LIMIT * 10)
+        calls: list[Call] = [
+            self._call("peek", shard, self._now(), count, self.spec.max_deliveries, MOVE_LIMIT)
+            for shard in range(self.spec.shards)
+        ]
+        replies = yield calls
+        ranked = []
+        for shard, flat in enumerate(replies):
+            for rank, i in enumerate(range(0, len(flat), 2)):
+                message = self._message(shard, flat[i], flat[i + 1], MessageState.READY)
+                ranked.append(((message.priority, rank, (shard - self._cursor) % self.spec.shards), message))
+        ranked.sort(key=lambda item: item[0])
+        return [message for _, message in ranked[:count]]
+
+    def stats(self) -> Operation[QueueStats]:
+        replies = yield [self._call("stats", shard, self._now()) for shard in range(self.spec.shards)]
+        shards = [ShardStats(shard, *reply) for shard, reply in enumerate(replies)]
+        return QueueStats(
+            ready=sum(s.ready for s in shards),
+            delayed=sum(s.delayed for s in shards),
+            in_flight=sum(s.in_flight for s in shards),
+            dead=sum(s.dead for s in shards),
+            shards=shards,
+        )
+
+    def size(self) -> Operation[int]:
+        stats = yield from self.stats()
+        return stats.ready + stats.delayed
+
+    # -- upkeep ----------------------------------------------------------------------------
+
+    def sweep(self) -> Operation[int]:
+        total = 0
+        pending = list(range(self.spec.shards))
+        while pending:
+            calls: list[Call] = [
+                self._call("sweep", shard, self._now(), self.spec.channel, BATCH_LIMIT,
+                           self.spec.max_deliveries)
+                for shard in pending
+            ]
+            replies = yield calls
+            total += sum(requeued + dead for requeued, dead, _ in replies)
+            pending = [shard for shard, (_, _, more) in zip(pending, replies, strict=True) if more]
+        return total
+
+    def dead_letters(self, count: int = 100) -> Operation[list[Message]]:
+        count = min(check_count(count), BATCH_LIMIT * 10)
+        replies = yield [self._call("dead_letters", shard, count) for shard in range(self.spec.shards)]
+        found = []
+        for shard, flat in enumerate(replies):
+            for i in range(0, len(flat), 3):
+                message = self._message(shard, flat[i], flat[i + 2], MessageState.DEAD)
+                found.append((flat[i + 1], message))
+        found.sort(key=lambda item: item[0])
+        return [message for _, message in found[:count]]
+
+    def requeue_dead(self, ids: Iterable[str] | None = None) -> Operation[int]:
+        head = (self._now(), self.spec.channel, BATCH_LIMIT)
+        if ids is not None:
+            if isinstance(ids, str | bytes) or not isinstance(ids, Iterable):
+                raise InvalidArgument("ids must be an iterable of message ids", field="ids")
+            by_shard: dict[int, list[str]] = defaultdict(list)
+            for message_id in ids:
+                by_shard[self._shard(check_id(message_id))].append(message_id)
+            replies = yield [
+                self._call("requeue_dead", shard, *head, *chunk)
+                for shard, shard_ids in by_shard.items()
+                for chunk in _chunks(shard_ids, BATCH_LIMIT)
+            ]
+            return sum(replies)
+        total = 0
+        pending = list(range(self.spec.shards))
+        while pending:
+            replies = yield [self._call("requeue_dead", shard, *head) for shard in pending]
+            total += sum(replies)
+            pending = [s for s, n in zip(pending, replies, strict=True) if n == BATCH_LIMIT]
+        return total
+
+    def clear(self) -> Operation[None]:
+        yield [DeleteKeys(keys.all) for keys in self.spec.keys]

@@ -1,0 +1,208 @@
+"""The Redis side of the queue: running script calls, translating errors, waiting for wake-ups."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import redis
+import redis.asyncio
+from redis.commands.core import AsyncScript, Script
+
+from dynoq._ops import DeleteKeys, ScriptCall
+from dynoq.errors import ConfigError, DynoqError, InvalidArgument, RedisUnavailable, ScriptFailed
+from dynoq.scripts import SCRIPT_NAMES, script_source
+
+# While the subscription is down, a waiting pop re-checks at least this often.
+DEGRADED_POLL_SECONDS = 0.5
+
+
+@contextlib.contextmanager
+def translated_errors() -> Iterator[None]:
+    """Re-raises redis-py exceptions as DynoqError subclasses, keeping the cause."""
+    try:
+        yield
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        raise RedisUnavailable(f"Redis is unavailable: {exc}") from exc
+    except redis.exceptions.ResponseError as exc:
+        text = str(exc)
+        if "dynoq bad argument" in text:
+            raise InvalidArgument(text.split("dynoq ", 1)[1]) from exc
+        raise ScriptFailed(f"Redis rejected a queue script: {text}") from exc
+    except redis.exceptions.RedisError as exc:
+        raise DynoqError(f"Redis error: {exc}") from exc
+
+
+def check_client(client: Any) -> None:
+    kwargs = getattr(client, "connection_pool", None)
+    kwargs = getattr(kwargs, "connection_kwargs", {}) if kwargs is not None else {}
+    if kwargs.get("decode_responses"):
+        raise ConfigError("the Redis client must not use decode_responses=True: payloads are bytes")
+
+
+class SyncScripts:
+    def __init__(self, client: redis.Redis) -> None:
+        self._client = client
+        self._scripts: dict[str, Script] = {
+            name: client.register_script(script_source(name)) for name in SCRIPT_NAMES
+        }
+
+    def run(self, call: ScriptCall | DeleteKeys) -> Any:
+        # Script.__call__ uses EVALSHA and loads the script again on NOSCRIPT.
+        with translated_errors():
+            if isinstance(call, DeleteKeys):
+                return self._client.delete(*call.keys)
+            return self._scripts[call.script](keys=call.keys, args=call.args)
+
+
+class AsyncScripts:
+    def __init__(self, client: redis.asyncio.Redis) -> None:
+        self._client = client
+        self._scripts: dict[str, AsyncScript] = {
+            name: client.register_script(script_source(name)) for name in SCRIPT_NAMES
+        }
+
+    async def run(self, call: ScriptCall | DeleteKeys) -> Any:
+        with translated_errors():
+            if isinstance(call, DeleteKeys):
+                return await self._client.delete(*call.keys)
+            return await self._scripts[call.script](keys=call.keys, args=call.args)
+
+
+class AsyncWakeListener:
+    """One subscription per queue object; every message on the channel bumps an epoch that
+    waiting pops watch. A dropped subscription is re-established, and the epoch bumped, since
+    a wake-up may have been missed meanwhile."""
+
+    def __init__(self, client: redis.asyncio.Redis, channel: str) -> None:
+        self._client = client
+        self._channel = channel
+        self._epoch = 0
+        self._changed = asyncio.Condition()
+        self._subscribed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def listen(self, timeout: float) -> int:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._subscribed.wait(), timeout)
+        return self._epoch
+
+    async def wait(self, seconds: float, since: int) -> int:
+        if not self._subscribed.is_set():
+            seconds = min(seconds, DEGRADED_POLL_SECONDS)
+        async with self._changed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._changed.wait_for(lambda: self._epoch != since), seconds
+                )
+        return self._epoch
+
+    async def _bump(self) -> None:
+        async with self._changed:
+            self._epoch += 1
+            self._changed.notify_all()
+
+    async def _run(self) -> None:
+        backoff = 0.05
+        while True:
+            pubsub = self._client.pubsub()
+            try:
+                await pubsub.subscribe(self._channel)
+                while True:
+                    message = await pubsub.get_message(timeout=None)
+                    if message is None:
+                        continue
+                    if message["type"] == "subscribe":
+                        self._subscribed.set()
+                        backoff = 0.05
+                    await self._bump()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - any failure: resubscribe after a pause
+                self._subscribed.clear()
+                await self._bump()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+
+
+class SyncWakeListener:
+    """The blocking counterpart of :class:`AsyncWakeListener`; one thread reads at a time."""
+
+    def __init__(self, client: redis.Redis, channel: str) -> None:
+        self._client = client
+        self._channel = channel
+        self._epoch = 0
+        self._lock = threading.Lock()
+        self._pubsub: redis.client.PubSub | None = None
+
+    def listen(self, timeout: float) -> int:
+        if not self._lock.acquire(timeout=timeout):
+            return self._epoch
+        try:
+            if self._pubsub is None:
+                self._subscribe(timeout)
+        finally:
+            self._lock.release()
+        return self._epoch
+
+    def _subscribe(self, timeout: float) -> None:
+        pubsub = self._client.pubsub()
+        try:
+            pubsub.subscribe(self._channel)
+            deadline = time.monotonic() + max(timeout, 0.001)
+            # Only a confirmed subscription guarantees no later publish is missed.
+            while (remaining := deadline - time.monotonic()) > 0:
+                message = pubsub.get_message(timeout=remaining)
+                if message is not None and message["type"] == "subscribe":
+                    self._pubsub = pubsub
+                    self._epoch += 1
+                    return
+        except redis.exceptions.RedisError:
+            pass
+        pubsub.close()
+
+    def wait(self, seconds: float, since: int) -> int:
+        deadline = time.monotonic() + seconds
+        if not self._lock.acquire(timeout=seconds):
+            return self._epoch
+        try:
+            if self._pubsub is None:
+                self._subscribe(min(seconds, DEGRADED_POLL_SECONDS))
+                if self._pubsub is None:
+                    time.sleep(max(0.0, min(deadline - time.monotonic(), DEGRADED_POLL_SECONDS)))
+                    return self._epoch
+            while self._epoch == since and (remaining := deadline - time.monotonic()) > 0:
+                try:
+                    message = self._pubsub.get_message(timeout=remaining)
+                except redis.exceptions.RedisError:
+                    self._pubsub.close()
+                    self._pubsub = None
+                    self._epoch += 1
+                    break
+                if message is not None and message["type"] == "message":
+                    self._epoch += 1
+        finally:
+            self._lock.release()
+        return self._epoch
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pubsub is not None:
+                self._pubsub.close()
+                self._pubsub = None

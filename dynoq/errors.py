@@ -1,0 +1,60 @@
+"""Exceptions raised by dynoq.
+
+Every exception dynoq raises derives from :class:`DynoqError`::
+
+    DynoqError                  anything dynoq raises
+    ├── InvalidArgument         a bad argument to a call (also a ValueError); .field names it
+    │   └── InvalidMessage      a bad message; .field names the field, .index its place in a batch
+    │       └── PayloadTooLarge the encoded payload is over the queue's max_payload_bytes
+    ├── ConfigError             a bad queue option, name or Redis URL (also a ValueError)
+    ├── EmbeddedRedisError      the embedded redis-server could not be found or started
+    ├── RedisUnavailable        Redis could not be reached or the connection was lost;
+    │                           the redis-py exception is kept as __cause__
+    └── ScriptFailed            Redis answered a script call with an unexpected error
+
+Bad input is rejected before anything is sent to Redis, so it never changes the queue.
+"""
+
+from __future__ import annotations
+
+
+class DynoqError(Exception):
+    """The root of every exception dynoq raises."""
+
+
+class InvalidArgument(DynoqError, ValueError):
+    """An argument is out of range or of the wrong type; ``field`` names it."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidMessage(InvalidArgument):
+    """A message is malformed; ``field`` names the field, ``index`` its position in a batch."""
+
+    def __init__(self, message: str, *, field: str | None = None, index: int | None = None) -> None:
+        if index is not None:
+            message = f"message {index}: {message}"
+        super().__init__(message, field=field)
+        self.index = index
+
+
+class PayloadTooLarge(InvalidMessage):
+    """The encoded payload is larger than the queue allows."""
+
+
+class ConfigError(DynoqError, ValueError):
+    """A queue option, queue name, namespace or Redis URL is invalid."""
+
+
+class EmbeddedRedisError(DynoqError):
+    """The embedded redis-server is missing or failed to start."""
+
+
+class RedisUnavailable(DynoqError):
+    """Redis could not be reached, or the connection broke; the cause is attached."""
+
+
+class ScriptFailed(DynoqError):
+    """Redis returned an unexpected error for a queue script; the cause is attached."""

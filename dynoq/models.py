@@ -1,0 +1,112 @@
+"""The values a queue takes and returns: messages and statistics."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from dynoq.errors import InvalidMessage
+
+MAX_ID_BYTES = 512
+MAX_PRIORITY = 99
+MAX_DELAY_SECONDS = 100 * 365 * 24 * 3600.0
+
+
+class MessageState(str, Enum):
+    """Where a message is in its life cycle."""
+
+    READY = "ready"
+    DELAYED = "delayed"
+    IN_FLIGHT = "in_flight"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message: what you push, and what pop, get, peek and dead_letters return.
+
+    ``priority`` 0 is served first (0..99). ``delay`` is seconds until the message is due.
+    ``attempts``, ``receipt``, ``state``, ``shard``, ``due_at`` and ``lease_expires_at`` are
+    filled in by the queue: ``attempts`` counts deliveries, ``receipt`` identifies one delivery
+    (pass the message itself to ack/nack and it is used), ``due_at`` (delayed) and
+    ``lease_expires_at`` (in flight) are Unix times in seconds.
+    """
+
+    id: str
+    payload: Any = None
+    priority: int = 0
+    delay: float = 0.0
+    attempts: int = field(default=0, compare=False)
+    receipt: str | None = field(default=None, compare=False)
+    state: MessageState | None = field(default=None, compare=False)
+    shard: int | None = field(default=None, compare=False)
+    due_at: float | None = field(default=None, compare=False)
+    lease_expires_at: float | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        check_id(self.id)
+        if isinstance(self.priority, bool) or not isinstance(self.priority, int):
+            raise InvalidMessage(
+                f"priority must be an int, got {type(self.priority).__name__}", field="priority"
+            )
+        if not 0 <= self.priority <= MAX_PRIORITY:
+            raise InvalidMessage(
+                f"priority must be in 0..{MAX_PRIORITY}, got {self.priority}", field="priority"
+            )
+        check_seconds(self.delay, "delay", InvalidMessage, maximum=MAX_DELAY_SECONDS)
+
+
+def check_id(message_id: object, index: int | None = None) -> str:
+    if not isinstance(message_id, str):
+        raise InvalidMessage(
+            f"id must be a str, got {type(message_id).__name__}", field="id", index=index
+        )
+    if not message_id:
+        raise InvalidMessage("id must not be empty", field="id", index=index)
+    size = len(message_id.encode("utf-8", "surrogatepass"))
+    if size > MAX_ID_BYTES:
+        raise InvalidMessage(
+            f"id is {size} bytes, at most {MAX_ID_BYTES} allowed", field="id", index=index
+        )
+    return message_id
+
+
+def check_seconds(
+    value: object,
+    name: str,
+    error: type[InvalidMessage] | Any,
+    *,
+    maximum: float = MAX_DELAY_SECONDS,
+) -> float:
+    """A finite, non-negative number of seconds, or ``error`` naming the field."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise error(f"{name} must be a number of seconds, got {type(value).__name__}", field=name)
+    if math.isnan(value) or math.isinf(value) or value < 0:
+        raise error(f"{name} must be a finite number >= 0, got {value!r}", field=name)
+    if value > maximum:
+        raise error(f"{name} must be at most {maximum:g} seconds, got {value!r}", field=name)
+    return float(value)
+
+
+@dataclass(frozen=True, slots=True)
+class ShardStats:
+    """Message counts of one shard. Delayed messages already due count as ready."""
+
+    shard: int
+    ready: int
+    delayed: int
+    in_flight: int
+    dead: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    """Message counts of a whole queue, and per shard."""
+
+    ready: int
+    delayed: int
+    in_flight: int
+    dead: int
+    shards: list[ShardStats]

@@ -1,0 +1,35 @@
+"""Reads the Lua scripts, resolving ``--!include`` lines, once per process."""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+_INCLUDE = re.compile(r"^--!include\s+(\S+)\s*$", re.MULTILINE)
+
+SCRIPT_NAMES = (
+    "push", "ensure", "pop", "ack", "nack", "set_unack_timeout", "set_delay", "remove",
+    "get", "peek", "stats", "sweep", "dead_letters", "requeue_dead",
+)  # fmt: skip
+
+
+def lua_dir() -> Path:
+    """Installed wheels carry the scripts in ``dynoq/lua``; a source checkout in ``lua/``."""
+    packaged = Path(__file__).parent / "lua"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "lua"
+
+
+@functools.cache
+def script_source(name: str) -> str:
+    root = lua_dir()
+    seen: set[str] = set()
+
+    def resolve(match: re.Match[str]) -> str:
+        path = match.group(1)
+        if path in seen:  # each library is pulled in once, where it is first named
+            return ""
+        seen.add(path)
+        return _INCLUDE.sub(resolve, (root / path).read_text())
+
+    return _INCLUDE.sub(resolve, (root / f"{name}.lua").read_text())

@@ -1,0 +1,165 @@
+-- Helpers shared by every per-shard script (pulled in by `--!include lib/shard.lua`).
+--
+-- One shard is six keys with one hash tag, always passed in this order:
+--   KEYS[1] ready      zset  member id, score priority * 2^46 + seq   (pop order)
+--   KEYS[2] delayed    zset  member id, score due_ms * 128 + priority
+--   KEYS[3] in_flight  zset  member id, score lease_deadline_ms * 128 + priority
+--   KEYS[4] dead       zset  member id, score dead_lettered_at_ms
+--   KEYS[5] messages   hash  id -> "<priority>|<attempts>|<receipt>|<payload>"
+--   KEYS[6] seq        string counter giving ready messages their arrival order;
+--                       deleted whenever ready is empty, so an idle queue holds no keys.
+-- Every score is an integer below 2^53, so a double holds it exactly.
+
+local PRIORITY_SPAN = 70368744177664 -- 2^46: seq values per priority level
+local TIME_SCALE = 128               -- room for the priority (0..99) below the milliseconds
+
+local function bind_shard_keys()
+  return {
+    ready = KEYS[1], delayed = KEYS[2], in_flight = KEYS[3],
+    dead = KEYS[4], messages = KEYS[5], seq = KEYS[6],
+  }
+end
+
+-- The server's clock in ms, unless the caller injected a time (tests).
+local function resolve_now_ms(now_arg)
+  if now_arg ~= nil and now_arg ~= '' then
+    return tonumber(now_arg)
+  end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function is_whole(n, lo, hi)
+  return n ~= nil and n == math.floor(n) and n >= lo and n <= hi
+end
+
+-- Validates an integer argument before the first write; raises a script error naming it.
+local function check_int(value, name, lo, hi)
+  local n = tonumber(value)
+  if not is_whole(n, lo, hi) then
+    error({err = 'ERR dynoq bad argument ' .. name .. ': ' .. tostring(value)})
+  end
+  return n
+end
+
+local function check_now(now_arg)
+  if now_arg ~= '' then check_int(now_arg, 'now_ms', 0, 2^52) end
+  return resolve_now_ms(now_arg)
+end
+
+local function split_record(record)
+  local a = string.find(record, '|', 1, true)
+  local b = string.find(record, '|', a + 1, true)
+  local c = string.find(record, '|', b + 1, true)
+  return tonumber(string.sub(record, 1, a - 1)), tonumber(string.sub(record, a + 1, b - 1)),
+    string.sub(record, b + 1, c - 1), string.sub(record, c + 1)
+end
+
+local function make_record(priority, attempts, receipt, payload)
+  return priority .. '|' .. attempts .. '|' .. receipt .. '|' .. payload
+end
+
+local function enqueue_ready(shard, id, priority)
+  local seq = redis.call('INCR', shard.seq)
+  redis.call('ZADD', shard.ready, priority * PRIORITY_SPAN + seq, id)
+end
+
+local function enqueue_delayed(shard, id, priority, due_ms)
+  redis.call('ZADD', shard.delayed, due_ms * TIME_SCALE + priority, id)
+end
+
+-- Puts a message back to wait: ready when delay_ms is 0, else delayed until now + delay_ms.
+local function enqueue(shard, id, priority, now, delay_ms)
+  if delay_ms > 0 then
+    enqueue_delayed(shard, id, priority, now + delay_ms)
+  else
+    enqueue_ready(shard, id, priority)
+  end
+end
+
+local function dead_letter(shard, id, now)
+  redis.call('ZADD', shard.dead, now, id)
+end
+
+local function attempts_of(shard, id)
+  local record = redis.call('HGET', shard.messages, id)
+  if not record then return 0 end
+  local _, attempts = split_record(record)
+  return attempts
+end
+
+-- Moves what became ready by `now` into the ready set: delayed messages that came due and
+-- in-flight messages whose lease expired (those dead-lettered instead once they were delivered
+-- max_deliveries times, when max_deliveries > 0). Both lists are merged by the moment each
+-- became ready, so seq keeps "first ready, first out". At most `limit` of each per call.
+-- Returns requeued, dead_lettered.
+local function move_ready_by(shard, now, limit, max_deliveries)
+  local top = now * TIME_SCALE + (TIME_SCALE - 1)
+  local due = redis.call('ZRANGEBYSCORE', shard.delayed, '-inf', top, 'WITHSCORES', 'LIMIT', 0, limit)
+  local expired = redis.call('ZRANGEBYSCORE', shard.in_flight, '-inf', top, 'WITHSCORES', 'LIMIT', 0, limit)
+  if #due == 0 and #expired == 0 then return 0, 0 end
+  if #due > 0 then redis.call('ZREMRANGEBYRANK', shard.delayed, 0, #due / 2 - 1) end
+  if #expired > 0 then redis.call('ZREMRANGEBYRANK', shard.in_flight, 0, #expired / 2 - 1) end
+
+  local requeued, dead_lettered = 0, 0
+  local i, j = 1, 1
+  while i <= #due or j <= #expired do
+    local take_due = j > #expired or (i <= #due and tonumber(due[i + 1]) <= tonumber(expired[j + 1]))
+    local id, score
+    if take_due then
+      id, score = due[i], tonumber(due[i + 1])
+      i = i + 2
+    else
+      id, score = expired[j], tonumber(expired[j + 1])
+      j = j + 2
+    end
+    local priority = score % TIME_SCALE
+    if not take_due and max_deliveries > 0 and attempts_of(shard, id) >= max_deliveries then
+      dead_letter(shard, id, now)
+      dead_lettered = dead_lettered + 1
+    else
+      enqueue_ready(shard, id, priority)
+      if not take_due then requeued = requeued + 1 end
+    end
+  end
+  return requeued, dead_lettered
+end
+
+-- The earliest moment (ms) something may become ready without a push, or -1 if never.
+local function next_wake_ms(shard, now)
+  if redis.call('ZCARD', shard.ready) > 0 then return now end
+  local wake = -1
+  for _, key in ipairs({shard.delayed, shard.in_flight}) do
+    local head = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    if #head > 0 then
+      local at = math.floor(tonumber(head[2]) / TIME_SCALE)
+      if wake < 0 or at < wake then wake = at end
+    end
+  end
+  return wake
+end
+
+-- Keeps an idle shard keyless: seq only orders ready messages, so it restarts when none wait.
+local function forget_seq_if_ready_empty(shard)
+  if redis.call('ZCARD', shard.ready) == 0 then
+    redis.call('DEL', shard.seq)
+  end
+end
+
+-- Which set holds a message: 'ready', 'delayed', 'in_flight', 'dead', or nil; plus its score.
+-- A 'delayed' message may already be due: it moves to ready on the next pop, peek or push.
+local function locate(shard, id)
+  local score = redis.call('ZSCORE', shard.ready, id)
+  if score then return 'ready', tonumber(score) end
+  score = redis.call('ZSCORE', shard.delayed, id)
+  if score then return 'delayed', tonumber(score) end
+  score = redis.call('ZSCORE', shard.in_flight, id)
+  if score then return 'in_flight', tonumber(score) end
+  score = redis.call('ZSCORE', shard.dead, id)
+  if score then return 'dead', tonumber(score) end
+  return nil, nil
+end
+
+local function wake_consumers(channel)
+  if channel ~= '' then redis.call('PUBLISH', channel, '1') end
+end

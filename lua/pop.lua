@@ -1,0 +1,48 @@
+-- pop: lease up to `count` ready messages of one shard, best priority first, then first ready
+-- first out. First moves what became ready by now (due delayed messages, expired leases; expired
+-- leases past max_deliveries go to the dead letters), so a queue without a sweeper still
+-- redelivers. Each popped message gets attempts + 1, a fresh receipt, and a lease until
+-- now + lease_ms. Invariant: a message in flight is held by exactly one receipt.
+--
+-- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/shard.lua)
+-- ARGV[1]     now_ms          integer ms, or '' to read the server clock
+-- ARGV[2]     count           1..10000 messages to pop
+-- ARGV[3]     lease_ms        >= 1, the unack timeout
+-- ARGV[4]     max_deliveries  0 = unlimited
+-- ARGV[5]     receipt_prefix  unique per call; the i-th message's receipt is prefix .. i
+-- ARGV[6]     move_limit      max due/expired messages moved to ready first
+-- Returns: {now_ms, next_wake_ms, id1, record1, id2, record2, ...} where next_wake_ms is when
+--          something may next become ready (now_ms if ready is not empty, -1 if never) and
+--          each record is the message's new "<priority>|<attempts>|<receipt>|<payload>".
+-- Errors: 'ERR dynoq bad argument <name>' before any write.
+--!include lib/shard.lua
+
+local shard = bind_shard_keys()
+local now = check_now(ARGV[1])
+local count = check_int(ARGV[2], 'count', 1, 10000)
+local lease_ms = check_int(ARGV[3], 'lease_ms', 1, 2^45)
+local max_deliveries = check_int(ARGV[4], 'max_deliveries', 0, 2^31)
+local receipt_prefix = ARGV[5]
+local move_limit = check_int(ARGV[6], 'move_limit', 1, 100000)
+
+move_ready_by(shard, now, move_limit, max_deliveries)
+
+local reply = {now, 0}
+local popped = redis.call('ZPOPMIN', shard.ready, count)
+local lease_base = (now + lease_ms) * TIME_SCALE
+for i = 1, #popped, 2 do
+  local id = popped[i]
+  local record = redis.call('HGET', shard.messages, id)
+  if record then
+    local priority, attempts, _, payload = split_record(record)
+    local receipt = receipt_prefix .. ((i + 1) / 2)
+    record = make_record(priority, attempts + 1, receipt, payload)
+    redis.call('HSET', shard.messages, id, record)
+    redis.call('ZADD', shard.in_flight, lease_base + priority, id)
+    reply[#reply + 1] = id
+    reply[#reply + 1] = record
+  end
+end
+forget_seq_if_ready_empty(shard)
+reply[2] = next_wake_ms(shard, now)
+return reply
