@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import threading
 import time
 from collections.abc import Iterator
@@ -11,7 +12,6 @@ from typing import Any
 
 import redis
 import redis.asyncio
-from redis.commands.core import AsyncScript, Script
 
 from dynoq._ops import DeleteKeys, ScriptCall
 from dynoq.errors import ConfigError, DynoqError, InvalidArgument, RedisUnavailable, ScriptFailed
@@ -44,33 +44,46 @@ def check_client(client: Any) -> None:
         raise ConfigError("the Redis client must not use decode_responses=True: payloads are bytes")
 
 
-class SyncScripts:
+class _Scripts:
+    def __init__(self) -> None:
+        self._sources = {name: script_source(name) for name in SCRIPT_NAMES}
+        self._shas = {name: hashlib.sha1(src.encode()).hexdigest() for name, src in self._sources.items()}
+
+
+class SyncScripts(_Scripts):
+    """Runs scripts by SHA (EVALSHA); on NOSCRIPT, by source (EVAL), which loads them again.
+    Falling back to EVAL rather than SCRIPT LOAD + EVALSHA cannot lose a race with another
+    SCRIPT FLUSH."""
+
     def __init__(self, client: redis.Redis) -> None:
+        super().__init__()
         self._client = client
-        self._scripts: dict[str, Script] = {
-            name: client.register_script(script_source(name)) for name in SCRIPT_NAMES
-        }
 
     def run(self, call: ScriptCall | DeleteKeys) -> Any:
-        # Script.__call__ uses EVALSHA and loads the script again on NOSCRIPT.
         with translated_errors():
             if isinstance(call, DeleteKeys):
                 return self._client.delete(*call.keys)
-            return self._scripts[call.script](keys=call.keys, args=call.args)
+            try:
+                return self._client.evalsha(self._shas[call.script], len(call.keys), *call.keys, *call.args)
+            except redis.exceptions.NoScriptError:
+                return self._client.eval(self._sources[call.script], len(call.keys), *call.keys, *call.args)
 
 
-class AsyncScripts:
+class AsyncScripts(_Scripts):
+    """The asyncio form of :class:`SyncScripts`."""
+
     def __init__(self, client: redis.asyncio.Redis) -> None:
+        super().__init__()
         self._client = client
-        self._scripts: dict[str, AsyncScript] = {
-            name: client.register_script(script_source(name)) for name in SCRIPT_NAMES
-        }
 
     async def run(self, call: ScriptCall | DeleteKeys) -> Any:
         with translated_errors():
             if isinstance(call, DeleteKeys):
                 return await self._client.delete(*call.keys)
-            return await self._scripts[call.script](keys=call.keys, args=call.args)
+            try:
+                return await self._client.evalsha(self._shas[call.script], len(call.keys), *call.keys, *call.args)
+            except redis.exceptions.NoScriptError:
+                return await self._client.eval(self._sources[call.script], len(call.keys), *call.keys, *call.args)
 
 
 class AsyncWakeListener:

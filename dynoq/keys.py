@@ -35,23 +35,12 @@ def key_slot(tag: str) -> int:
 
 
 @functools.cache
-def _slot_tags() -> tuple[str, ...]:
-    # The smallest decimal string for each slot; about 170k CRCs, computed once per process.
-    tags: list[str | None] = [None] * CLUSTER_SLOTS
-    missing = CLUSTER_SLOTS
-    n = 0
-    while missing:
-        slot = key_slot(str(n))
-        if tags[slot] is None:
-            tags[slot] = str(n)
-            missing -= 1
-        n += 1
-    return tuple(t for t in tags if t is not None)
-
-
 def slot_tag(slot: int) -> str:
-    """A short hash tag whose keys land on ``slot``."""
-    return _slot_tags()[slot]
+    """The smallest decimal string whose keys land on ``slot`` (about 16k CRCs per slot)."""
+    n = 0
+    while key_slot(str(n)) != slot:
+        n += 1
+    return str(n)
 
 
 def shard_slot(namespace: str, queue: str, shard: int, shards: int) -> int:

@@ -1,0 +1,57 @@
+"""ack.lua: delete in-flight messages; receipts protect against late acks."""
+
+from __future__ import annotations
+
+import pytest
+
+from dynoq import InvalidArgument, Message
+from tests.integration.keyspace import queue_keys, shard_state
+
+
+def test_ack_deletes_the_message_everywhere(make_queue, raw, namespace):
+    q = make_queue()
+    q.push(Message("a", "x"))
+    [m] = q.pop()
+    assert q.ack(m.id) is True
+    assert queue_keys(raw, namespace) == []
+    assert q.ack(m.id) is False
+
+
+def test_ack_of_a_message_not_in_flight_is_false_and_changes_nothing(make_queue, raw, clock):
+    q = make_queue(clock=clock)
+    q.push([Message("ready", 1), Message("delayed", 2, delay=5)])
+    before = shard_state(raw, q)
+    assert q.ack("ready") is False
+    assert q.ack("delayed") is False
+    assert q.ack("never-pushed") is False
+    assert shard_state(raw, q) == before
+
+
+def test_late_ack_with_an_old_receipt_changes_nothing(make_queue, raw, clock):
+    q = make_queue(clock=clock, unack_timeout=5)
+    q.push(Message("a", "x"))
+    [first] = q.pop()
+    clock.advance(5)
+    [second] = q.pop()  # lease expired: redelivered
+    assert second.attempts == 2 and second.receipt != first.receipt
+    before = shard_state(raw, q)
+    assert q.ack(first) is False
+    assert q.ack("a", receipt=first.receipt) is False
+    assert shard_state(raw, q) == before
+    assert q.ack(second) is True
+
+
+def test_ack_many_acks_per_shard_and_counts(make_queue, raw, namespace):
+    q = make_queue(shards=3)
+    q.push([Message(f"m{i}", i) for i in range(30)])
+    popped = q.pop(30)
+    stale = popped[0].id
+    assert q.ack_many(popped[:20]) == 20
+    assert q.ack_many([stale, *(m.id for m in popped[20:])]) == 10
+    assert queue_keys(raw, namespace) == []
+    assert q.ack_many([]) == 0
+
+
+def test_ack_many_rejects_a_bare_string(make_queue):
+    with pytest.raises(InvalidArgument):
+        make_queue().ack_many("abc")

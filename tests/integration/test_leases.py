@@ -1,0 +1,93 @@
+"""set_unack_timeout.lua and sweep.lua: heartbeats, expiry, redelivery, dead letters."""
+
+from __future__ import annotations
+
+from dynoq import Message
+from tests.integration.keyspace import ready_score, shard_state, timed_score
+
+
+def test_heartbeat_extends_the_lease(make_queue, raw, clock):
+    q = make_queue(clock=clock, unack_timeout=10)
+    q.push(Message("a", 1, priority=6))
+    [m] = q.pop()
+    clock.advance(8)
+    assert q.set_unack_timeout(m, 10) is True
+    assert shard_state(raw, q)["in_flight"] == [("a", timed_score(clock.now_ms() + 10_000, 6))]
+    clock.advance(9)
+    assert q.sweep() == 0 and q.pop() == []
+    clock.advance(1)
+    assert [x.id for x in q.pop()] == ["a"]
+
+
+def test_zero_timeout_expires_the_lease_now(make_queue, clock):
+    q = make_queue(clock=clock)
+    q.push(Message("a", 1))
+    q.pop()
+    assert q.set_unack_timeout("a", 0) is True
+    [again] = q.pop()
+    assert again.attempts == 2
+
+
+def test_set_unack_timeout_of_a_message_not_in_flight_is_false(make_queue, clock):
+    q = make_queue(clock=clock)
+    q.push(Message("a", 1))
+    assert q.set_unack_timeout("a", 5) is False
+    assert q.set_unack_timeout("nope", 5) is False
+
+
+def test_sweep_returns_expired_leases_at_their_original_priority(make_queue, raw, clock):
+    q = make_queue(clock=clock, unack_timeout=5)
+    q.push([Message("high", 1, priority=1), Message("low", 2, priority=8)])
+    q.pop(2)
+    q.push(Message("mid", 3, priority=5))
+    clock.advance(5)
+    assert q.sweep() == 2
+    state = shard_state(raw, q)
+    assert state["in_flight"] == []
+    assert [i for i, _ in state["ready"]] == ["high", "mid", "low"]
+    assert state["ready"][0][1] // 2**46 == 1 and state["ready"][2][1] // 2**46 == 8
+    assert [(m.id, m.attempts) for m in q.pop(3)] == [("high", 2), ("mid", 1), ("low", 2)]
+
+
+def test_redelivery_counts_attempts(make_queue, clock):
+    q = make_queue(clock=clock, unack_timeout=1)
+    q.push(Message("a", 1))
+    attempts = []
+    for _ in range(3):
+        [m] = q.pop()
+        attempts.append(m.attempts)
+        clock.advance(1)
+    assert attempts == [1, 2, 3]
+
+
+def test_pop_itself_redelivers_without_a_sweeper(make_queue, clock):
+    q = make_queue(clock=clock, unack_timeout=2)
+    q.push(Message("a", 1))
+    q.pop()
+    assert q.pop() == []
+    clock.advance(2)
+    assert [m.id for m in q.pop()] == ["a"]
+
+
+def test_expired_lease_after_max_deliveries_goes_to_dead_letters(make_queue, raw, clock):
+    q = make_queue(clock=clock, unack_timeout=1, max_deliveries=2)
+    q.push(Message("a", "payload", priority=3))
+    q.pop()
+    clock.advance(1)
+    q.pop()
+    clock.advance(1)
+    assert q.sweep() == 1
+    state = shard_state(raw, q)
+    assert state["dead"] == [("a", clock.now_ms())]
+    assert state["in_flight"] == [] and state["ready"] == []
+    assert q.pop() == []
+    assert q.stats().dead == 1 and q.size() == 0
+
+
+def test_sweep_works_in_batches_until_done(make_queue, raw, clock):
+    q = make_queue(clock=clock, unack_timeout=1, shards=2)
+    q.push([Message(f"m{i}", i) for i in range(2500)])
+    assert len(q.pop(2500)) == 2500
+    clock.advance(1)
+    assert q.sweep() == 2500
+    assert q.stats().ready == 2500 and q.stats().in_flight == 0
