@@ -105,12 +105,20 @@ class QueueOps:
                 raise InvalidMessage(
                     f"expected a Message, got {type(message).__name__}", index=index
                 )
-            encoded.append((message, encode_payload(message.payload, self.spec.max_payload_bytes, index)))
+            encoded.append(
+                (message, encode_payload(message.payload, self.spec.max_payload_bytes, index))
+            )
         return encoded
 
     def _message(
-        self, shard: int, raw_id: bytes, record: bytes, state: MessageState, at_ms: int = -1,
-        *, with_receipt: bool = False,
+        self,
+        shard: int,
+        raw_id: bytes,
+        record: bytes,
+        state: MessageState,
+        at_ms: int = -1,
+        *,
+        with_receipt: bool = False,
     ) -> Message:
         parsed = parse_record(record)
         at = at_ms / 1000 if at_ms >= 0 else None
@@ -161,8 +169,15 @@ class QueueOps:
             raise InvalidMessage(f"expected a Message, got {type(message).__name__}")
         [(_, payload)] = self._encode(message)
         call = self._call(
-            "ensure", self._shard(message.id), self._now(), self.spec.channel, MOVE_LIMIT,
-            message.id, message.priority, to_ms(message.delay), payload,
+            "ensure",
+            self._shard(message.id),
+            self._now(),
+            self.spec.channel,
+            MOVE_LIMIT,
+            message.id,
+            message.priority,
+            to_ms(message.delay),
+            payload,
         )
         [pushed] = yield [call]
         return bool(pushed)
@@ -185,7 +200,9 @@ class QueueOps:
                 remaining = min(remaining, max(wake_in_ms, 0) / 1000 + 0.001)
             epoch = yield Wait(remaining, epoch)
 
-    def _pop_round(self, count: int) -> Generator[list[Call], Any, tuple[list[Message], int | None]]:
+    def _pop_round(
+        self, count: int
+    ) -> Generator[list[Call], Any, tuple[list[Message], int | None]]:
         """One pass over the shards, starting one further each call so none starves."""
         shards = self.spec.shards
         start = self._cursor
@@ -197,17 +214,29 @@ class QueueOps:
             while len(got) < count:
                 want = min(count - len(got), BATCH_LIMIT)
                 call = self._call(
-                    "pop", shard, self._now(), want, lease_ms, self.spec.max_deliveries,
-                    secrets.token_hex(8) + "-", MOVE_LIMIT,
+                    "pop",
+                    shard,
+                    self._now(),
+                    want,
+                    lease_ms,
+                    self.spec.max_deliveries,
+                    secrets.token_hex(8) + "-",
+                    MOVE_LIMIT,
                 )
                 [reply] = yield [call]
                 now_ms, next_wake_ms, *flat = reply
                 lease_until = now_ms + lease_ms
                 for i in range(0, len(flat), 2):
-                    got.append(self._message(
-                        shard, flat[i], flat[i + 1], MessageState.IN_FLIGHT, lease_until,
-                        with_receipt=True,
-                    ))
+                    got.append(
+                        self._message(
+                            shard,
+                            flat[i],
+                            flat[i + 1],
+                            MessageState.IN_FLIGHT,
+                            lease_until,
+                            with_receipt=True,
+                        )
+                    )
                 if next_wake_ms >= 0:
                     wake = next_wake_ms - now_ms
                     wake_in_ms = wake if wake_in_ms is None else min(wake_in_ms, wake)
@@ -243,8 +272,15 @@ class QueueOps:
         message_id, receipt_arg = self._id_and_receipt(message, receipt)
         delay_ms = to_ms(check_seconds(delay, "delay", InvalidArgument))
         call = self._call(
-            "nack", self._shard(message_id), self._now(), self.spec.channel, MOVE_LIMIT,
-            message_id, delay_ms, receipt_arg, self.spec.max_deliveries,
+            "nack",
+            self._shard(message_id),
+            self._now(),
+            self.spec.channel,
+            MOVE_LIMIT,
+            message_id,
+            delay_ms,
+            receipt_arg,
+            self.spec.max_deliveries,
         )
         [reply] = yield [call]
         return bool(reply)
@@ -252,7 +288,9 @@ class QueueOps:
     def set_unack_timeout(self, message: str | Message, timeout: float) -> Operation[bool]:
         message_id, _ = self._id_and_receipt(message, None)
         lease_ms = to_ms(check_seconds(timeout, "timeout", InvalidArgument))
-        call = self._call("set_unack_timeout", self._shard(message_id), self._now(), message_id, lease_ms)
+        call = self._call(
+            "set_unack_timeout", self._shard(message_id), self._now(), message_id, lease_ms
+        )
         [reply] = yield [call]
         return bool(reply)
 
@@ -260,8 +298,13 @@ class QueueOps:
         message_id, _ = self._id_and_receipt(message, None)
         delay_ms = to_ms(check_seconds(delay, "delay", InvalidArgument))
         call = self._call(
-            "set_delay", self._shard(message_id), self._now(), self.spec.channel, MOVE_LIMIT,
-            message_id, delay_ms,
+            "set_delay",
+            self._shard(message_id),
+            self._now(),
+            self.spec.channel,
+            MOVE_LIMIT,
+            message_id,
+            delay_ms,
         )
         [reply] = yield [call]
         return bool(reply)
@@ -280,7 +323,9 @@ class QueueOps:
         if reply is None:
             return None
         state, at_ms, record = reply
-        return self._message(shard, message_id.encode(), record, MessageState(state.decode()), at_ms)
+        return self._message(
+            shard, message_id.encode(), record, MessageState(state.decode()), at_ms
+        )
 
     def contains(self, message_id: str) -> Operation[bool]:
         return (yield from self.get(message_id)) is not None
@@ -296,12 +341,16 @@ class QueueOps:
         for shard, flat in enumerate(replies):
             for rank, i in enumerate(range(0, len(flat), 2)):
                 message = self._message(shard, flat[i], flat[i + 1], MessageState.READY)
-                ranked.append(((message.priority, rank, (shard - self._cursor) % self.spec.shards), message))
+                ranked.append(
+                    ((message.priority, rank, (shard - self._cursor) % self.spec.shards), message)
+                )
         ranked.sort(key=lambda item: item[0])
         return [message for _, message in ranked[:count]]
 
     def stats(self) -> Operation[QueueStats]:
-        replies = yield [self._call("stats", shard, self._now()) for shard in range(self.spec.shards)]
+        replies = yield [
+            self._call("stats", shard, self._now()) for shard in range(self.spec.shards)
+        ]
         shards = [ShardStats(shard, *reply) for shard, reply in enumerate(replies)]
         return QueueStats(
             ready=sum(s.ready for s in shards),
@@ -322,8 +371,14 @@ class QueueOps:
         pending = list(range(self.spec.shards))
         while pending:
             calls: list[Call] = [
-                self._call("sweep", shard, self._now(), self.spec.channel, BATCH_LIMIT,
-                           self.spec.max_deliveries)
+                self._call(
+                    "sweep",
+                    shard,
+                    self._now(),
+                    self.spec.channel,
+                    BATCH_LIMIT,
+                    self.spec.max_deliveries,
+                )
                 for shard in pending
             ]
             replies = yield calls
@@ -333,7 +388,9 @@ class QueueOps:
 
     def dead_letters(self, count: int = 100) -> Operation[list[Message]]:
         count = min(check_count(count), BATCH_LIMIT * 10)
-        replies = yield [self._call("dead_letters", shard, count) for shard in range(self.spec.shards)]
+        replies = yield [
+            self._call("dead_letters", shard, count) for shard in range(self.spec.shards)
+        ]
         found = []
         for shard, flat in enumerate(replies):
             for i in range(0, len(flat), 3):

@@ -47,7 +47,9 @@ def check_client(client: Any) -> None:
 class _Scripts:
     def __init__(self) -> None:
         self._sources = {name: script_source(name) for name in SCRIPT_NAMES}
-        self._shas = {name: hashlib.sha1(src.encode()).hexdigest() for name, src in self._sources.items()}
+        self._shas = {
+            name: hashlib.sha1(src.encode()).hexdigest() for name, src in self._sources.items()
+        }
 
 
 class SyncScripts(_Scripts):
@@ -64,9 +66,13 @@ class SyncScripts(_Scripts):
             if isinstance(call, DeleteKeys):
                 return self._client.delete(*call.keys)
             try:
-                return self._client.evalsha(self._shas[call.script], len(call.keys), *call.keys, *call.args)
+                return self._client.evalsha(
+                    self._shas[call.script], len(call.keys), *call.keys, *call.args
+                )
             except redis.exceptions.NoScriptError:
-                return self._client.eval(self._sources[call.script], len(call.keys), *call.keys, *call.args)
+                return self._client.eval(
+                    self._sources[call.script], len(call.keys), *call.keys, *call.args
+                )
 
 
 class AsyncScripts(_Scripts):
@@ -81,9 +87,13 @@ class AsyncScripts(_Scripts):
             if isinstance(call, DeleteKeys):
                 return await self._client.delete(*call.keys)
             try:
-                return await self._client.evalsha(self._shas[call.script], len(call.keys), *call.keys, *call.args)
+                return await self._client.evalsha(
+                    self._shas[call.script], len(call.keys), *call.keys, *call.args
+                )
             except redis.exceptions.NoScriptError:
-                return await self._client.eval(self._sources[call.script], len(call.keys), *call.keys, *call.args)
+                return await self._client.eval(
+                    self._sources[call.script], len(call.keys), *call.keys, *call.args
+                )
 
 
 class AsyncWakeListener:
@@ -97,13 +107,14 @@ class AsyncWakeListener:
         self._epoch = 0
         self._changed = asyncio.Condition()
         self._subscribed = asyncio.Event()
+        self._settled = asyncio.Event()  # the first subscribe attempt succeeded or failed
         self._task: asyncio.Task[None] | None = None
 
     async def listen(self, timeout: float) -> int:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._subscribed.wait(), timeout)
+            await asyncio.wait_for(self._settled.wait(), timeout)
         return self._epoch
 
     async def wait(self, seconds: float, since: int) -> int:
@@ -133,18 +144,20 @@ class AsyncWakeListener:
                         continue
                     if message["type"] == "subscribe":
                         self._subscribed.set()
+                        self._settled.set()
                         backoff = 0.05
                     await self._bump()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - any failure: resubscribe after a pause
+            except Exception:
                 self._subscribed.clear()
+                self._settled.set()
                 await self._bump()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def aclose(self) -> None:
         if self._task is not None:
@@ -175,7 +188,7 @@ class SyncWakeListener:
         return self._epoch
 
     def _subscribe(self, timeout: float) -> None:
-        pubsub = self._client.pubsub()
+        pubsub = self._client.pubsub()  # type: ignore[no-untyped-call]
         try:
             pubsub.subscribe(self._channel)
             deadline = time.monotonic() + max(timeout, 0.001)

@@ -70,7 +70,9 @@ class RedisServer:
         binary = find_redis_server()
         for _ in range(5):  # a free port can be taken between choosing and binding it
             self.dir = Path(tempfile.mkdtemp(prefix="dynoq-redis-"))
-            self.port = None if self._requested_port is None else (self._requested_port or free_port())
+            self.port = (
+                None if self._requested_port is None else (self._requested_port or free_port())
+            )
             args = [
                 binary, "--save", "", "--appendonly", "no", "--dir", str(self.dir),
                 "--unixsocket", str(self.unix_socket), "--unixsocketperm", "700",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from dynoq.errors import InvalidMessage
@@ -14,7 +14,7 @@ MAX_PRIORITY = 99
 MAX_DELAY_SECONDS = 100 * 365 * 24 * 3600.0
 
 
-class MessageState(str, Enum):
+class MessageState(StrEnum):
     """Where a message is in its life cycle."""
 
     READY = "ready"

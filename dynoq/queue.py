@@ -63,7 +63,9 @@ class _QueueBase(Generic[C]):
         return self.spec.name
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.spec.name!r}, namespace={self.spec.namespace!r}, shards={self.spec.shards})"
+        spec = self.spec
+        options = f"namespace={spec.namespace!r}, shards={spec.shards}"
+        return f"{type(self).__name__}({spec.name!r}, {options})"
 
 
 class AsyncQueue(_QueueBase[redis.asyncio.Redis]):
@@ -80,7 +82,9 @@ class AsyncQueue(_QueueBase[redis.asyncio.Redis]):
     @classmethod
     def from_url(cls, url: str, name: str, **options: Any) -> AsyncQueue:
         """A queue on its own client for ``url``; ``aclose()`` closes that client."""
-        QueueSpec(name, **{k: v for k, v in options.items() if k != "clock"})  # fail before connecting
+        QueueSpec(
+            name, **{k: v for k, v in options.items() if k != "clock"}
+        )  # fail before connecting
         queue = cls(async_client(url), name, **options)
         queue._owns_client = True
         return queue

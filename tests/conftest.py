@@ -92,7 +92,9 @@ def make_queue(
         if request.param == "sync":
             queue = Queue.from_url(redis_url, name, **options)
         else:
-            queue = BlockingAsyncQueue(AsyncQueue.from_url(redis_url, name, **options), event_loop_thread)
+            queue = BlockingAsyncQueue(
+                AsyncQueue.from_url(redis_url, name, **options), event_loop_thread
+            )
         created.append(queue)
         return queue
 

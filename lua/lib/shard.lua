@@ -1,4 +1,4 @@
--- Helpers shared by every per-shard script (pulled in by `--!include lib/shard.lua`).
+-- Helpers shared by every per-shard script, pulled in by an include line that dynoq/scripts.py resolves.
 --
 -- One shard is six keys with one hash tag, always passed in this order:
 --   KEYS[1] ready      zset  member id, score priority * 2^46 + seq   (pop order)

@@ -16,10 +16,14 @@ def test_ensure_pushes_an_absent_id(make_queue, raw):
 
 def test_ensure_leaves_an_id_alone_in_every_state(make_queue, raw, clock):
     q = make_queue(clock=clock, unack_timeout=1, max_deliveries=1)
-    q.push([
-        Message("dead", 1), Message("flying", 2, priority=1),
-        Message("ready", 3, priority=2), Message("delayed", 4, delay=60),
-    ])
+    q.push(
+        [
+            Message("dead", 1),
+            Message("flying", 2, priority=1),
+            Message("ready", 3, priority=2),
+            Message("delayed", 4, delay=60),
+        ]
+    )
     assert [m.id for m in q.pop(2)] == ["dead", "flying"]
     q.set_unack_timeout("flying", 60)
     clock.advance(1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dynoq import Message
-from tests.integration.keyspace import ready_score, shard_state, timed_score
+from tests.integration.keyspace import shard_state, timed_score
 
 
 def test_heartbeat_extends_the_lease(make_queue, raw, clock):

@@ -18,7 +18,9 @@ def test_a_waiting_pop_returns_when_a_message_is_pushed(make_queue, raw):
     consumer, producer = make_queue(), make_queue()
     result: list = []
     started = time.monotonic()
-    waiter = threading.Thread(target=lambda: result.append((consumer.pop(wait=20), time.monotonic())))
+    waiter = threading.Thread(
+        target=lambda: result.append((consumer.pop(wait=20), time.monotonic()))
+    )
     waiter.start()
     wait_until(lambda: subscribers(raw, consumer) >= 1)
     producer.push(Message("a", 1))
@@ -41,7 +43,7 @@ def test_a_waiting_pop_returns_when_a_delayed_message_comes_due(make_queue):
 def test_a_waiting_pop_gets_a_message_whose_lease_expired(make_queue):
     q = make_queue(unack_timeout=0.3)
     q.push(Message("a", 1))
-    [first] = q.pop()
+    q.pop()
     started = time.monotonic()
     [again] = q.pop(wait=20)
     assert again.id == "a" and again.attempts == 2

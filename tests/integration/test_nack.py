@@ -13,7 +13,11 @@ def test_nack_returns_the_message_to_the_back_of_its_priority(make_queue, raw, c
     assert q.nack(a) is True
     state = shard_state(raw, q)
     assert state["in_flight"] == []
-    assert state["ready"] == [("b", ready_score(2, 2)), ("a", ready_score(2, 4)), ("c", ready_score(5, 3))]
+    assert state["ready"] == [
+        ("b", ready_score(2, 2)),
+        ("a", ready_score(2, 4)),
+        ("c", ready_score(5, 3)),
+    ]
     assert state["messages"]["a"][:2] == (2, 1)
     assert [m.id for m in q.pop(3)] == ["b", "a", "c"]
 

@@ -42,7 +42,10 @@ def test_delayed_messages_wait_and_then_join_in_due_order(make_queue, clock):
     clock.advance(0.5)
     q.push(Message("pushed-after-later-was-due", None))
     assert [m.id for m in q.pop(4)] == [
-        "sooner", "pushed-after-sooner-was-due", "later", "pushed-after-later-was-due",
+        "sooner",
+        "pushed-after-sooner-was-due",
+        "later",
+        "pushed-after-later-was-due",
     ]
 
 

@@ -16,11 +16,13 @@ def packed(value: object) -> bytes:
 def test_push_writes_ready_and_delayed_entries(make_queue, raw, clock):
     q = make_queue(clock=clock)
     now = clock.now_ms()
-    ids = q.push([
-        Message("a", {"n": 1}),
-        Message("b", "two", priority=7),
-        Message("c", b"three", priority=3, delay=2.5),
-    ])
+    ids = q.push(
+        [
+            Message("a", {"n": 1}),
+            Message("b", "two", priority=7),
+            Message("c", b"three", priority=3, delay=2.5),
+        ]
+    )
     assert ids == ["a", "b", "c"]
     assert shard_state(raw, q) == {
         "ready": [("a", ready_score(0, 1)), ("b", ready_score(7, 2))],
@@ -89,7 +91,14 @@ def test_push_nothing_is_a_no_op(make_queue, raw, namespace):
 
 def test_payloads_round_trip_exactly(make_queue):
     q = make_queue()
-    payloads = [b"\x00\xffbytes", "str \u00e9\U0001f600", {"nested": [1, 2.5, None, True]}, {1: "int key"}, None, 2**63 - 1]
+    payloads = [
+        b"\x00\xffbytes",
+        "str \u00e9\U0001f600",
+        {"nested": [1, 2.5, None, True]},
+        {1: "int key"},
+        None,
+        2**63 - 1,
+    ]
     q.push([Message(f"m{i}", p) for i, p in enumerate(payloads)])
     got = {m.id: m.payload for m in q.pop(len(payloads))}
     assert [got[f"m{i}"] for i in range(len(payloads))] == payloads

@@ -185,7 +185,7 @@ def test_every_path_through_the_life_cycle_leaves_no_keys(make_queue, raw, names
         q.ack(m)
     for m in q.peek(100):
         q.remove(m.id)
-    assert q.stats() .ready == 0
+    assert q.stats().ready == 0
     assert queue_keys(raw, namespace) == []
 
 

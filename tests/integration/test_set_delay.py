@@ -19,7 +19,10 @@ def test_set_delay_zero_makes_a_delayed_message_due_now(make_queue, raw, clock):
     q = make_queue(clock=clock)
     q.push([Message("first", 1, priority=7), Message("later", 2, priority=7, delay=3600)])
     assert q.set_delay("later", 0) is True
-    assert shard_state(raw, q)["ready"] == [("first", ready_score(7, 1)), ("later", ready_score(7, 2))]
+    assert shard_state(raw, q)["ready"] == [
+        ("first", ready_score(7, 1)),
+        ("later", ready_score(7, 2)),
+    ]
     assert [m.id for m in q.pop(2)] == ["first", "later"]
 
 

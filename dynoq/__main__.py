@@ -1,0 +1,5 @@
+import sys
+
+from dynoq.cli import main
+
+sys.exit(main())

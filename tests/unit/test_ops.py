@@ -1,0 +1,46 @@
+"""The sans-I/O operations: what they send, before any Redis is involved."""
+
+from __future__ import annotations
+
+import pytest
+
+from dynoq import InvalidMessage, Message, PayloadTooLarge
+from dynoq._ops import LISTEN, QueueOps, ScriptCall, Wait
+from dynoq.config import QueueSpec
+from dynoq.testing import ManualClock
+
+
+def ops(**options) -> QueueOps:
+    return QueueOps(QueueSpec("q", **options), ManualClock(start_ms=1000))
+
+
+def test_push_sends_one_call_per_shard():
+    op = ops(shards=4).push([Message(f"m{i}", i) for i in range(40)])
+    calls = next(op)
+    assert all(isinstance(c, ScriptCall) and c.script == "push" for c in calls)
+    assert len(calls) == 4 and sum((len(c.args) - 3) // 4 for c in calls) == 40
+    with pytest.raises(StopIteration) as done:
+        op.send([10] * 4)
+    assert done.value.value == [f"m{i}" for i in range(40)]
+
+
+def test_push_validates_the_whole_batch_before_sending():
+    op = ops(max_payload_bytes=10).push([Message("a", 1), Message("b", "x" * 50)])
+    with pytest.raises(PayloadTooLarge):
+        next(op)
+
+
+def test_a_non_message_in_a_batch_names_its_index():
+    with pytest.raises(InvalidMessage) as err:
+        next(ops().push([Message("a"), ("b", 1)]))
+    assert err.value.index == 1
+
+
+def test_a_waiting_pop_listens_first_then_sleeps_until_the_next_due_time():
+    op = ops().pop(count=1, wait=30)
+    assert next(op) == LISTEN
+    [call] = op.send(0)
+    assert call.script == "pop"
+    step = op.send([[1000, 1250]])  # nothing popped; something comes due in 250 ms
+    assert isinstance(step, Wait) and step.since == 0
+    assert 0.25 <= step.seconds <= 0.26
