@@ -22,7 +22,15 @@ from dynoq.codec import decode_payload, encode_payload, parse_record
 from dynoq.config import QueueSpec
 from dynoq.errors import InvalidArgument, InvalidMessage
 from dynoq.keys import shard_of
-from dynoq.models import Message, MessageState, QueueStats, ShardStats, check_id, check_seconds
+from dynoq.models import (
+    Message,
+    MessageState,
+    QueueStats,
+    ShardStats,
+    check_id,
+    check_seconds,
+    stored_message,
+)
 
 MOVE_LIMIT = 1000  # due/expired messages one push or pop moves to ready before its own work
 BATCH_LIMIT = 1000  # messages per script call: bounds how long one call holds Redis
@@ -122,16 +130,16 @@ class QueueOps:
     ) -> Message:
         parsed = parse_record(record)
         at = at_ms / 1000 if at_ms >= 0 else None
-        return Message(
-            id=raw_id.decode("utf-8", "surrogatepass"),
-            payload=decode_payload(parsed.payload),
-            priority=parsed.priority,
-            attempts=parsed.attempts,
-            receipt=(parsed.receipt or None) if with_receipt else None,
-            state=state,
-            shard=shard,
-            due_at=at if state is MessageState.DELAYED else None,
-            lease_expires_at=at if state is MessageState.IN_FLIGHT else None,
+        return stored_message(
+            raw_id.decode("utf-8", "surrogatepass"),
+            decode_payload(parsed.payload),
+            parsed.priority,
+            parsed.attempts,
+            (parsed.receipt or None) if with_receipt else None,
+            state,
+            shard,
+            at if state is MessageState.DELAYED else None,
+            at if state is MessageState.IN_FLIGHT else None,
         )
 
     @staticmethod

@@ -44,5 +44,9 @@ for i = 1, #popped, 2 do
   end
 end
 forget_seq_if_ready_empty(shard)
-reply[2] = next_wake_ms(shard, now)
+if #popped < 2 * count then
+  reply[2] = next_wake_ms(shard, now) -- only a short pop needs to know when to come back
+else
+  reply[2] = now
+end
 return reply

@@ -30,11 +30,11 @@ move_ready_by(shard, now, move_limit, 0)
 
 for i = first, #ARGV, 4 do
   local id, priority, delay_ms, payload = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), ARGV[i + 3]
-  redis.call('ZREM', shard.ready, id)
-  redis.call('ZREM', shard.delayed, id)
-  redis.call('ZREM', shard.in_flight, id)
-  redis.call('ZREM', shard.dead, id)
-  redis.call('HSET', shard.messages, id, make_record(priority, 0, '', payload))
+  if redis.call('HSET', shard.messages, id, make_record(priority, 0, '', payload)) == 0 then
+    -- the id existed: take it out of whichever set holds it
+    local where = locate(shard, id)
+    if where then redis.call('ZREM', shard[where], id) end
+  end
   enqueue(shard, id, priority, now, delay_ms)
 end
 forget_seq_if_ready_empty(shard)
