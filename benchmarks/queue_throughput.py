@@ -94,45 +94,69 @@ def rate(n: int, seconds: float) -> float:
     return n / seconds
 
 
-def timed(fn: Callable[[], object]) -> float:
+def timed(fn: Callable[..., object], *args: object) -> float:
     start = time.perf_counter()
-    fn()
+    fn(*args)
     return time.perf_counter() - start
+
+
+def sync_round(q: Queue, b: Baseline, n: int, batch: int) -> dict[str, tuple[float, float]]:
+    """One push/pop/ack pass of n messages in batches, for dynoq and the baseline."""
+    ids = [f"m{i}" for i in range(n)]
+    chunks = [[Message(i, PAYLOAD) for i in ids[k : k + batch]] for k in range(0, n, batch)]
+    id_chunks = [ids[k : k + batch] for k in range(0, n, batch)]
+    popped: list[list[Message]] = []
+
+    def ours_push() -> None:
+        for chunk in chunks:
+            q.push(chunk)
+
+    def ours_pop() -> None:
+        for _ in chunks:
+            popped.append(q.pop(batch))
+
+    def ours_ack() -> None:
+        for got in popped:
+            if batch == 1:
+                q.ack(got[0])
+            else:
+                q.ack_many(got)
+
+    def base_push() -> None:
+        for chunk in id_chunks:
+            b.push(chunk)
+
+    def base_pop() -> None:
+        for _ in id_chunks:
+            b.pop(batch)
+
+    def base_ack() -> None:
+        for chunk in id_chunks:
+            b.ack(chunk)
+
+    results = {}
+    for op, ours, base in (
+        ("push", ours_push, base_push),
+        ("pop", ours_pop, base_pop),
+        ("ack", ours_ack, base_ack),
+    ):
+        results[f"{op}, batch {batch}"] = (rate(n, timed(ours)), rate(n, timed(base)))
+    assert sum(len(got) for got in popped) == n
+    return results
 
 
 def sync_rows(url: str, n: int, repeat: int) -> list[Row]:
     client = redis.Redis.from_url(url)
     rows: dict[str, Row] = {}
-
-    def record(name: str, ours: float, base: float) -> None:
-        rows.setdefault(name, Row(name, "msg/s", [], [])).ours.append(ours)
-        rows[name].base.append(base)
-
     for _ in range(repeat):
         ns = f"bench-{uuid.uuid4().hex[:8]}"
         q = Queue(client, "q", namespace=ns)
         b = Baseline(client, ns)
         for batch in (1, 100):
-            ids = [f"m{i}" for i in range(n)]
-            messages = [Message(i, PAYLOAD) for i in ids]
-            chunks = [messages[i : i + batch] for i in range(0, n, batch)]
-            id_chunks = [ids[i : i + batch] for i in range(0, n, batch)]
-            ours_push = timed(lambda: [q.push(c) for c in chunks])
-            base_push = timed(lambda: [b.push(c) for c in id_chunks])
-            record(f"push, batch {batch}", rate(n, ours_push), rate(n, base_push))
-            popped: list[Message] = []
-            ours_pop = timed(lambda: [popped.extend(q.pop(batch)) for _ in chunks])
-            base_pop = timed(lambda: [b.pop(batch) for _ in chunks])
-            assert len(popped) == n
-            record(f"pop, batch {batch}", rate(n, ours_pop), rate(n, base_pop))
-            if batch == 1:
-                ours_ack = timed(lambda: [q.ack(m) for m in popped])
-            else:
-                ours_ack = timed(
-                    lambda: [q.ack_many(popped[i : i + batch]) for i in range(0, n, batch)]
-                )
-            base_ack = timed(lambda: [b.ack(c) for c in id_chunks])
-            record(f"ack, batch {batch}", rate(n, ours_ack), rate(n, base_ack))
+            for name, (ours, base) in sync_round(q, b, n, batch).items():
+                row = rows.setdefault(name, Row(name, "msg/s", [], []))
+                row.ours.append(ours)
+                row.base.append(base)
         q.clear()
         b.clear()
     client.close()
@@ -152,6 +176,32 @@ async def drain(consumers: int, n: int, step: Callable[[], Awaitable[int]]) -> f
     return rate(done, time.perf_counter() - start)
 
 
+def dynoq_step(q: AsyncQueue) -> Callable[[], Awaitable[int]]:
+    async def step() -> int:
+        got = await q.pop()
+        for m in got:
+            await q.ack(m)
+        return len(got) or 1
+
+    return step
+
+
+def baseline_step(client: redis.asyncio.Redis, b: Baseline) -> Callable[[], Awaitable[int]]:
+    pop = client.register_script(BASELINE_POP)
+
+    async def step() -> int:
+        lease = int(time.time() * 1000) + 60_000
+        got = await pop(keys=[b.ready, b.flight, b.data], args=[1, lease])
+        for message_id in got[::2]:
+            pipe = client.pipeline(transaction=False)
+            pipe.zrem(b.flight, message_id)
+            pipe.hdel(b.data, message_id)
+            await pipe.execute()
+        return len(got) // 2 or 1
+
+    return step
+
+
 async def concurrent_rows(url: str, n: int, repeat: int) -> list[Row]:
     client = redis.asyncio.Redis.from_url(url, max_connections=64)
     sync_client = redis.Redis.from_url(url)
@@ -162,29 +212,10 @@ async def concurrent_rows(url: str, n: int, repeat: int) -> list[Row]:
             ns = f"bench-{uuid.uuid4().hex[:8]}"
             q = AsyncQueue(client, "q", namespace=ns)
             await q.push([Message(f"m{i}", PAYLOAD) for i in range(n)])
-
-            async def ours_step() -> int:
-                got = await q.pop()
-                for m in got:
-                    await q.ack(m)
-                return len(got) or 1
-
-            row.ours.append(await drain(consumers, n, ours_step))
+            row.ours.append(await drain(consumers, n, dynoq_step(q)))
             b = Baseline(sync_client, ns)
             b.push([f"m{i}" for i in range(n)])
-            pop = client.register_script(BASELINE_POP)
-
-            async def base_step() -> int:
-                lease = int(time.time() * 1000) + 60_000
-                got = await pop(keys=[b.ready, b.flight, b.data], args=[1, lease])
-                for message_id in got[::2]:
-                    pipe = client.pipeline(transaction=False)
-                    pipe.zrem(b.flight, message_id)
-                    pipe.hdel(b.data, message_id)
-                    await pipe.execute()
-                return len(got) // 2 or 1
-
-            row.base.append(await drain(consumers, n, base_step))
+            row.base.append(await drain(consumers, n, baseline_step(client, b)))
             await q.clear()
             b.clear()
         rows.append(row)
@@ -234,11 +265,15 @@ def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     print(f"\n{title}")
     for r in [header, ["-" * w for w in widths], *rows]:
-        print("  " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+        pairs = enumerate(zip(r, widths, strict=True))
+        cells = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in pairs]
+        print("  " + "  ".join(cells))
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--redis-url", help="Redis to use (default: a private redis-server)")
     parser.add_argument("--messages", type=int, default=10_000, help="messages per figure")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median shown)")
@@ -249,19 +284,29 @@ def main() -> int:
     url = args.redis_url or server.url  # type: ignore[union-attr]
     try:
         info = redis.Redis.from_url(url).info("server")
-        print(f"dynoq queue benchmark: redis {info['redis_version']} at {url}, {n} messages per figure,"
-              f" median of {args.repeat} (min-max), {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+        print(
+            f"dynoq queue benchmark: redis {info['redis_version']} at {url},"
+            f" {n} messages per figure, median of {args.repeat} (min-max),"
+            f" {os.cpu_count()} cores, Python {sys.version.split()[0]}"
+        )
         rows = sync_rows(url, n, args.repeat) + asyncio.run(concurrent_rows(url, n, args.repeat))
         header = ["operation", "dynoq msg/s", "baseline msg/s", "ratio"]
         print_table("throughput (one client process)", header, [r.cells() for r in rows])
         ours, base = asyncio.run(latency_samples(url, 200 if args.quick else 1000))
         lat_rows = [
-            [f"p{int(p * 100)}", f"{percentile(ours, p):.3f}", f"{percentile(base, p):.3f}",
-             f"{percentile(base, p) / percentile(ours, p):.2f}"]
+            [
+                f"p{int(p * 100)}",
+                f"{percentile(ours, p):.3f}",
+                f"{percentile(base, p):.3f}",
+                f"{percentile(base, p) / percentile(ours, p):.2f}",
+            ]
             for p in (0.5, 0.99)
         ]
-        print_table("push-to-pop latency of a waiting consumer (ms; baseline: BZPOPMIN)",
-                    ["percentile", "dynoq pop(wait)", "BZPOPMIN", "ratio"], lat_rows)
+        print_table(
+            "push-to-pop latency of a waiting consumer (ms; baseline: BZPOPMIN)",
+            ["percentile", "dynoq pop(wait)", "BZPOPMIN", "ratio"],
+            lat_rows,
+        )
     finally:
         if server is not None:
             server.stop()

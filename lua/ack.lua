@@ -8,19 +8,28 @@
 --!include lib/shard.lua
 
 local shard = bind_shard_keys()
-local reply = {}
-for i = 1, #ARGV, 2 do
-  local id, receipt = ARGV[i], ARGV[i + 1]
+local ids = {}
+for i = 1, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
+if #ids == 0 then return {} end
+
+-- One ZMSCORE and HMGET to check the batch, one ZREM and HDEL to delete it.
+local leases = redis.call('ZMSCORE', shard.in_flight, unpack(ids))
+local records = redis.call('HMGET', shard.messages, unpack(ids))
+local reply, doomed, seen = {}, {}, {}
+for i, id in ipairs(ids) do
+  local receipt = ARGV[2 * i]
   local acked = 0
-  if redis.call('ZSCORE', shard.in_flight, id) then
-    local record = redis.call('HGET', shard.messages, id)
-    local current_receipt = record and select(3, split_record(record))
-    if receipt == '' or receipt == current_receipt then
-      redis.call('ZREM', shard.in_flight, id)
-      redis.call('HDEL', shard.messages, id)
+  if leases[i] and records[i] and not seen[id] then
+    if receipt == '' or receipt == select(3, split_record(records[i])) then
+      doomed[#doomed + 1] = id
+      seen[id] = true
       acked = 1
     end
   end
-  reply[#reply + 1] = acked
+  reply[i] = acked
+end
+if #doomed > 0 then
+  redis.call('ZREM', shard.in_flight, unpack(doomed))
+  redis.call('HDEL', shard.messages, unpack(doomed))
 end
 return reply

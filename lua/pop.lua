@@ -29,18 +29,29 @@ move_ready_by(shard, now, move_limit, max_deliveries)
 
 local reply = {now, 0}
 local popped = redis.call('ZPOPMIN', shard.ready, count)
-local lease_base = (now + lease_ms) * TIME_SCALE
-for i = 1, #popped, 2 do
-  local id = popped[i]
-  local record = redis.call('HGET', shard.messages, id)
-  if record then
-    local priority, attempts, _, payload = split_record(record)
-    local receipt = receipt_prefix .. ((i + 1) / 2)
-    record = make_record(priority, attempts + 1, receipt, payload)
-    redis.call('HSET', shard.messages, id, record)
-    redis.call('ZADD', shard.in_flight, lease_base + priority, id)
-    reply[#reply + 1] = id
-    reply[#reply + 1] = record
+if #popped > 0 then
+  -- One HMGET, HSET and ZADD for the whole batch: each redis.call has a fixed cost.
+  local ids = {}
+  for i = 1, #popped, 2 do ids[#ids + 1] = popped[i] end
+  local records = redis.call('HMGET', shard.messages, unpack(ids))
+  local lease_base = (now + lease_ms) * TIME_SCALE
+  local new_records, leases = {}, {}
+  for i, id in ipairs(ids) do
+    local record = records[i]
+    if record then
+      local priority, attempts, _, payload = split_record(record)
+      record = make_record(priority, attempts + 1, receipt_prefix .. i, payload)
+      new_records[#new_records + 1] = id
+      new_records[#new_records + 1] = record
+      leases[#leases + 1] = lease_base + priority
+      leases[#leases + 1] = id
+      reply[#reply + 1] = id
+      reply[#reply + 1] = record
+    end
+  end
+  if #leases > 0 then
+    redis.call('HSET', shard.messages, unpack(new_records))
+    redis.call('ZADD', shard.in_flight, unpack(leases))
   end
 end
 forget_seq_if_ready_empty(shard)
