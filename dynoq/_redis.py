@@ -12,10 +12,17 @@ from typing import Any
 
 import redis
 import redis.asyncio
+import redis.asyncio.cluster
 
 from dynoq._ops import DeleteKeys, ScriptCall
 from dynoq.errors import ConfigError, DynoqError, InvalidArgument, RedisUnavailable, ScriptFailed
 from dynoq.scripts import SCRIPT_NAMES, script_source
+
+# What a cluster node's own client for pub/sub takes over from the cluster client.
+_SUBSCRIBER_OPTIONS = (
+    "username", "password", "socket_connect_timeout", "ssl_ca_certs", "ssl_cert_reqs",
+    "ssl_certfile", "ssl_keyfile", "ssl_check_hostname",
+)  # fmt: skip
 
 # While the subscription is down, a waiting pop re-checks at least this often.
 DEGRADED_POLL_SECONDS = 0.5
@@ -26,7 +33,13 @@ def translated_errors() -> Iterator[None]:
     """Re-raises redis-py exceptions as DynoqError subclasses, keeping the cause."""
     try:
         yield
-    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+    except (
+        redis.exceptions.ConnectionError,
+        redis.exceptions.TimeoutError,
+        redis.exceptions.ClusterError,
+        redis.exceptions.TryAgainError,
+        redis.exceptions.RedisClusterException,
+    ) as exc:
         raise RedisUnavailable(f"Redis is unavailable: {exc}") from exc
     except redis.exceptions.ResponseError as exc:
         text = str(exc)
@@ -78,11 +91,27 @@ class SyncScripts(_Scripts):
 class AsyncScripts(_Scripts):
     """The asyncio form of :class:`SyncScripts`."""
 
-    def __init__(self, client: redis.asyncio.Redis) -> None:
+    def __init__(self, client: Any) -> None:
         super().__init__()
         self._client = client
+        self._initialized = not isinstance(client, redis.asyncio.cluster.RedisCluster)
+        self._initializing = asyncio.Lock()
+
+    async def ensure_initialized(self) -> None:
+        if not self._initialized:
+            await self._initialize()
+
+    async def _initialize(self) -> None:
+        # redis.asyncio.RedisCluster discovers the topology on first use; when many commands
+        # race to do it, it can recycle connections that are in use (seen with redis-py 8.1).
+        async with self._initializing:
+            if not self._initialized:
+                with translated_errors():
+                    await self._client.initialize()
+                self._initialized = True
 
     async def run(self, call: ScriptCall | DeleteKeys) -> Any:
+        await self.ensure_initialized()
         with translated_errors():
             if isinstance(call, DeleteKeys):
                 return await self._client.delete(*call.keys)
@@ -101,7 +130,7 @@ class AsyncWakeListener:
     waiting pops watch. A dropped subscription is re-established, and the epoch bumped, since
     a wake-up may have been missed meanwhile."""
 
-    def __init__(self, client: redis.asyncio.Redis, channel: str) -> None:
+    def __init__(self, client: Any, channel: str) -> None:
         self._client = client
         self._channel = channel
         self._epoch = 0
@@ -109,6 +138,7 @@ class AsyncWakeListener:
         self._subscribed = asyncio.Event()
         self._settled = asyncio.Event()  # the first subscribe attempt succeeded or failed
         self._task: asyncio.Task[None] | None = None
+        self._attempt = 0
 
     async def listen(self, timeout: float) -> int:
         if self._task is None or self._task.done():
@@ -132,14 +162,32 @@ class AsyncWakeListener:
             self._epoch += 1
             self._changed.notify_all()
 
+    async def _subscriber(self) -> tuple[Any, Any]:
+        """A pub/sub connection and what must be closed with it. On a cluster, a plain client
+        on one node (rotating on failure): PUBLISH reaches every node, and the cluster client's
+        own pub/sub would share connections with commands."""
+        if not isinstance(self._client, redis.asyncio.cluster.RedisCluster):
+            return self._client.pubsub(), None
+        nodes = self._client.get_nodes()  # the queue initialized the client before listening
+        node = nodes[self._attempt % len(nodes)]
+        given = node.connection_kwargs
+        kwargs = {k: given[k] for k in _SUBSCRIBER_OPTIONS if k in given}
+        if issubclass(given.get("connection_class", object), redis.asyncio.SSLConnection):
+            kwargs["ssl"] = True
+        client = redis.asyncio.Redis(host=node.host, port=node.port, **kwargs)
+        return client.pubsub(), client
+
     async def _run(self) -> None:
         backoff = 0.05
         while True:
-            pubsub = self._client.pubsub()
+            pubsub: Any = None
+            owned: Any = None
             try:
+                pubsub, owned = await self._subscriber()
                 await pubsub.subscribe(self._channel)
                 while True:
-                    message = await pubsub.get_message(timeout=None)
+                    # A bounded read: a quiet channel is not a dead connection.
+                    message = await pubsub.get_message(timeout=1.0)
                     if message is None:
                         continue
                     if message["type"] == "subscribe":
@@ -149,7 +197,8 @@ class AsyncWakeListener:
                     await self._bump()
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception:  # noqa: BLE001 - any failure: resubscribe after a pause
+                self._attempt += 1
                 self._subscribed.clear()
                 self._settled.set()
                 await self._bump()
@@ -157,7 +206,10 @@ class AsyncWakeListener:
                 backoff = min(backoff * 2, 2.0)
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    if pubsub is not None:
+                        await pubsub.aclose()
+                    if owned is not None:
+                        await owned.aclose()
 
     async def aclose(self) -> None:
         if self._task is not None:

@@ -1,45 +1,101 @@
-"""Turning a Redis URL into a client. Understood: ``redis://``, ``rediss://``, ``unix://`` and
-``embedded://`` (a private redis-server started on first use)."""
+"""Turning a Redis URL (see :mod:`dynoq.urls`) into a redis-py client, blocking or asyncio.
+
+Clients made here time out: a socket read waits at most 5 s (``?socket_timeout=`` to change),
+so one dead node cannot hang a caller; dynoq never issues a command that blocks server-side.
+"""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from typing import Any
 
 import redis
 import redis.asyncio
+import redis.asyncio.cluster
+import redis.asyncio.sentinel
+import redis.cluster
+import redis.sentinel
 
+from dynoq._redis import translated_errors
 from dynoq.embedded import shared_server
 from dynoq.errors import ConfigError
+from dynoq.urls import RedisTarget, Topology, parse_redis_url
 
-SCHEMES = ("redis", "rediss", "unix", "embedded")
+SyncClient = redis.Redis | redis.cluster.RedisCluster
+AsyncClient = redis.asyncio.Redis | redis.asyncio.cluster.RedisCluster
+
+DEFAULT_TIMEOUTS = {"socket_timeout": 5.0, "socket_connect_timeout": 5.0}
+_FLOAT_OPTIONS = ("socket_timeout", "socket_connect_timeout", "health_check_interval")
+_TEXT_OPTIONS = ("ssl_cert_reqs", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "client_name")
+SENTINEL_ONLY_OPTIONS = ("sentinel_username", "sentinel_password")
 
 
 def resolve_url(url: str) -> str:
     """Checks the URL and replaces ``embedded://`` by the embedded server's own URL."""
-    if not isinstance(url, str) or "://" not in url:
-        raise ConfigError(f"Redis URL must look like redis://host:port/db, got {url!r}")
-    scheme = urlsplit(url).scheme.lower()
-    if scheme not in SCHEMES:
-        raise ConfigError(
-            f"Redis URL scheme {scheme!r} is not supported; use one of: "
-            + ", ".join(f"{s}://" for s in SCHEMES)
-        )
-    if scheme == "embedded":
-        return shared_server().url
-    return url
+    target = parse_redis_url(url)
+    return shared_server().url if target.topology is Topology.EMBEDDED else url
 
 
-def sync_client(url: str) -> redis.Redis:
-    resolved = resolve_url(url)
+def _client_options(target: RedisTarget) -> dict[str, Any]:
+    options: dict[str, Any] = {**DEFAULT_TIMEOUTS, "decode_responses": False}
+    for name, value in target.options.items():
+        if name in _FLOAT_OPTIONS:
+            try:
+                options[name] = float(value)
+            except ValueError:
+                raise ConfigError(f"Redis URL option {name}={value!r} must be a number") from None
+        elif name in _TEXT_OPTIONS:
+            options[name] = value
+        elif name not in SENTINEL_ONLY_OPTIONS:
+            raise ConfigError(f"Redis URL option {name!r} is not supported here")
+    if target.username:
+        options["username"] = target.username
+    if target.password:
+        options["password"] = target.password
+    if target.tls:
+        options["ssl"] = True
+    return options
+
+
+def _sentinel_options(target: RedisTarget, options: dict[str, Any]) -> dict[str, Any]:
+    sentinel = {k: v for k, v in options.items() if k.startswith("socket_") or k.startswith("ssl")}
+    if "sentinel_username" in target.options:
+        sentinel["username"] = target.options["sentinel_username"]
+    if "sentinel_password" in target.options:
+        sentinel["password"] = target.options["sentinel_password"]
+    return sentinel
+
+
+def _from_standalone_url(factory: Any, url: str) -> Any:
     try:
-        return redis.Redis.from_url(resolved, decode_responses=False)
+        return factory.from_url(url, decode_responses=False, **DEFAULT_TIMEOUTS)
     except ValueError as exc:
         raise ConfigError(f"bad Redis URL {url!r}: {exc}") from exc
 
 
-def async_client(url: str) -> redis.asyncio.Redis:
-    resolved = resolve_url(url)
-    try:
-        return redis.asyncio.Redis.from_url(resolved, decode_responses=False)
-    except ValueError as exc:
-        raise ConfigError(f"bad Redis URL {url!r}: {exc}") from exc
+def sync_client(url: str) -> SyncClient:
+    target = parse_redis_url(url)
+    if target.topology in (Topology.STANDALONE, Topology.EMBEDDED):
+        return _from_standalone_url(redis.Redis, resolve_url(url))  # type: ignore[no-any-return]
+    options = _client_options(target)
+    if target.topology is Topology.CLUSTER:
+        nodes = [redis.cluster.ClusterNode(host, port) for host, port in target.nodes]
+        with translated_errors():  # the blocking client discovers the topology right away
+            return redis.cluster.RedisCluster(startup_nodes=nodes, **options)
+    sentinel = redis.sentinel.Sentinel(
+        list(target.nodes), sentinel_kwargs=_sentinel_options(target, options), **options
+    )
+    return sentinel.master_for(target.service_name, db=target.db)
+
+
+def async_client(url: str) -> AsyncClient:
+    target = parse_redis_url(url)
+    if target.topology in (Topology.STANDALONE, Topology.EMBEDDED):
+        return _from_standalone_url(redis.asyncio.Redis, resolve_url(url))  # type: ignore[no-any-return]
+    options = _client_options(target)
+    if target.topology is Topology.CLUSTER:
+        nodes = [redis.asyncio.cluster.ClusterNode(host, port) for host, port in target.nodes]
+        return redis.asyncio.cluster.RedisCluster(startup_nodes=nodes, **options)
+    sentinel = redis.asyncio.sentinel.Sentinel(
+        list(target.nodes), sentinel_kwargs=_sentinel_options(target, options), **options
+    )
+    return sentinel.master_for(target.service_name, db=target.db)

@@ -124,6 +124,9 @@ class RedisServer:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None
 
+    def is_running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
     def kill(self) -> None:
         """Kills the server abruptly (SIGKILL), as a crash would."""
         if self._process is not None:

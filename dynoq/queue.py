@@ -99,6 +99,7 @@ class AsyncQueue(_QueueBase[redis.asyncio.Redis]):
                     result = await self._listener.wait(step.seconds, step.since)
                 else:
                     assert step == LISTEN
+                    await self._scripts.ensure_initialized()
                     result = await self._listener.listen(SUBSCRIBE_TIMEOUT_SECONDS)
                 step = op.send(result)
         except StopIteration as stop:

@@ -10,10 +10,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import redis
-
 from dynoq import AsyncQueue, Queue
-from dynoq.testing import ManualClock, RedisServer
+from dynoq.connect import sync_client
+from dynoq.testing import LocalRedisCluster, ManualClock, RedisServer
 
 
 @pytest.fixture(scope="session")
@@ -22,9 +21,24 @@ def redis_server() -> Iterator[RedisServer]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[LocalRedisCluster]:
+    with LocalRedisCluster(masters=3, replicas=1) as cluster:
+        yield cluster
+
+
 @pytest.fixture
-def redis_url(redis_server: RedisServer) -> str:
+def standalone_url(redis_server: RedisServer) -> str:
     return redis_server.url
+
+
+@pytest.fixture(params=["standalone", "cluster"])
+def redis_url(request: pytest.FixtureRequest) -> str:
+    """The contract suite runs every test using this against one redis-server and against a
+    local Redis Cluster (3 masters, 3 replicas)."""
+    if request.param == "cluster":
+        return str(request.getfixturevalue("redis_cluster").url)
+    return str(request.getfixturevalue("redis_server").url)
 
 
 @pytest.fixture
@@ -33,8 +47,9 @@ def namespace() -> str:
 
 
 @pytest.fixture
-def raw(redis_url: str) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_url)
+def raw(redis_url: str) -> Iterator[Any]:
+    """A plain client on the same Redis (a cluster client on the cluster), to look at keys."""
+    client = sync_client(redis_url)
     yield client
     client.close()
 

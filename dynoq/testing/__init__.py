@@ -10,8 +10,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from dynoq.embedded import RedisServer, free_port
+from dynoq.testing.cluster import LocalRedisCluster
 
-__all__ = ["ManualClock", "RedisServer", "async_wait_until", "free_port", "wait_until"]
+__all__ = [
+    "LocalRedisCluster",
+    "ManualClock", "RedisServer", "async_wait_until", "free_port", "wait_until"]
 
 
 class ManualClock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import redis
+import redis.cluster
 
 PRIORITY_SPAN = 2**46
 TIME_SCALE = 128
@@ -44,3 +45,14 @@ def ready_score(priority: int, seq: int) -> int:
 
 def timed_score(at_ms: int, priority: int) -> int:
     return at_ms * TIME_SCALE + priority
+
+
+def subscribers(raw: Any, channel: str) -> int:
+    """How many clients listen on a pub/sub channel, summed over every node of a cluster."""
+    if isinstance(raw, redis.cluster.RedisCluster):
+        total = 0
+        for node in raw.get_nodes():
+            with redis.Redis(host=node.host, port=node.port) as client:
+                total += subscribers(client, channel)
+        return total
+    return int(dict(raw.pubsub_numsub(channel))[channel.encode()])

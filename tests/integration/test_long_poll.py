@@ -8,10 +8,11 @@ import time
 
 from dynoq import AsyncQueue, Message, Queue
 from dynoq.testing import async_wait_until, wait_until
+from tests.integration.keyspace import subscribers
 
 
-def subscribers(raw, queue) -> int:
-    return dict(raw.pubsub_numsub(queue.spec.channel))[queue.spec.channel.encode()]
+def listening(raw, queue) -> int:
+    return subscribers(raw, queue.spec.channel)
 
 
 def test_a_waiting_pop_returns_when_a_message_is_pushed(make_queue, raw):
@@ -22,7 +23,7 @@ def test_a_waiting_pop_returns_when_a_message_is_pushed(make_queue, raw):
         target=lambda: result.append((consumer.pop(wait=20), time.monotonic()))
     )
     waiter.start()
-    wait_until(lambda: subscribers(raw, consumer) >= 1)
+    wait_until(lambda: listening(raw, consumer) >= 1)
     producer.push(Message("a", 1))
     waiter.join(timeout=30)
     messages, returned_at = result[0]
@@ -62,7 +63,7 @@ def test_a_delayed_message_pushed_while_waiting_is_picked_up_when_due(make_queue
     result: list = []
     waiter = threading.Thread(target=lambda: result.append(consumer.pop(wait=20)))
     waiter.start()
-    wait_until(lambda: subscribers(raw, consumer) >= 1)
+    wait_until(lambda: listening(raw, consumer) >= 1)
     producer.push(Message("due-soon", 1, delay=0.2))
     waiter.join(timeout=30)
     assert [m.id for m in result[0]] == ["due-soon"]
@@ -81,7 +82,7 @@ async def test_many_async_waiters_each_get_one_message(redis_url, namespace):
 async def test_async_waiter_survives_a_push_from_a_blocking_producer(redis_url, namespace, raw):
     async with AsyncQueue.from_url(redis_url, "q", namespace=namespace) as consumer:
         waiter = asyncio.create_task(consumer.pop(wait=20))
-        await async_wait_until(lambda: subscribers(raw, consumer) >= 1)
+        await async_wait_until(lambda: listening(raw, consumer) >= 1)
         with Queue.from_url(redis_url, "q", namespace=namespace) as producer:
             producer.push(Message("x", b"raw"))
         [m] = await asyncio.wait_for(waiter, timeout=30)

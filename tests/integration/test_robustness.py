@@ -94,12 +94,12 @@ def test_bad_arguments_raise_and_change_nothing(make_queue, raw, clock, call):
         {"name": "ok", "max_payload_bytes": 0},
     ],
 )
-def test_bad_queue_options_are_config_errors(redis_url, options):
+def test_bad_queue_options_are_config_errors(standalone_url, options):
     name = options.pop("name")
     with pytest.raises(ConfigError):
-        Queue.from_url(redis_url, name, **options)
+        Queue.from_url(standalone_url, name, **options)
     with pytest.raises(ConfigError):
-        AsyncQueue.from_url(redis_url, name, **options)
+        AsyncQueue.from_url(standalone_url, name, **options)
 
 
 @pytest.mark.parametrize("url", ["localhost:6379", "http://x", "redis+bogus://h", 42])
@@ -108,9 +108,9 @@ def test_bad_urls_are_config_errors(url):
         Queue.from_url(url, "q")
 
 
-def test_a_client_that_decodes_responses_is_refused(redis_url):
+def test_a_client_that_decodes_responses_is_refused(standalone_url):
     with pytest.raises(ConfigError):
-        Queue(redis.Redis.from_url(redis_url, decode_responses=True), "q")
+        Queue(redis.Redis.from_url(standalone_url, decode_responses=True), "q")
 
 
 def test_a_lost_connection_is_redis_unavailable_with_the_cause():
