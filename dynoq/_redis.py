@@ -70,7 +70,7 @@ class SyncScripts(_Scripts):
     Falling back to EVAL rather than SCRIPT LOAD + EVALSHA cannot lose a race with another
     SCRIPT FLUSH."""
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: Any) -> None:
         super().__init__()
         self._client = client
 
@@ -174,7 +174,7 @@ class AsyncWakeListener:
         kwargs = {k: given[k] for k in _SUBSCRIBER_OPTIONS if k in given}
         if issubclass(given.get("connection_class", object), redis.asyncio.SSLConnection):
             kwargs["ssl"] = True
-        client = redis.asyncio.Redis(host=node.host, port=node.port, **kwargs)
+        client = redis.asyncio.Redis(host=node.host, port=int(node.port), **kwargs)
         return client.pubsub(), client
 
     async def _run(self) -> None:
@@ -197,7 +197,7 @@ class AsyncWakeListener:
                     await self._bump()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - any failure: resubscribe after a pause
+            except Exception:
                 self._attempt += 1
                 self._subscribed.clear()
                 self._settled.set()
@@ -222,7 +222,7 @@ class AsyncWakeListener:
 class SyncWakeListener:
     """The blocking counterpart of :class:`AsyncWakeListener`; one thread reads at a time."""
 
-    def __init__(self, client: redis.Redis, channel: str) -> None:
+    def __init__(self, client: Any, channel: str) -> None:
         self._client = client
         self._channel = channel
         self._epoch = 0
@@ -240,7 +240,7 @@ class SyncWakeListener:
         return self._epoch
 
     def _subscribe(self, timeout: float) -> None:
-        pubsub = self._client.pubsub()  # type: ignore[no-untyped-call]
+        pubsub = self._client.pubsub()
         try:
             pubsub.subscribe(self._channel)
             deadline = time.monotonic() + max(timeout, 0.001)

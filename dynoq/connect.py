@@ -78,13 +78,13 @@ def sync_client(url: str) -> SyncClient:
         return _from_standalone_url(redis.Redis, resolve_url(url))  # type: ignore[no-any-return]
     options = _client_options(target)
     if target.topology is Topology.CLUSTER:
-        nodes = [redis.cluster.ClusterNode(host, port) for host, port in target.nodes]
+        nodes = [redis.cluster.ClusterNode(h, p) for h, p in target.nodes]  # type: ignore[no-untyped-call]
         with translated_errors():  # the blocking client discovers the topology right away
             return redis.cluster.RedisCluster(startup_nodes=nodes, **options)
-    sentinel = redis.sentinel.Sentinel(
+    sentinel = redis.sentinel.Sentinel(  # type: ignore[no-untyped-call]
         list(target.nodes), sentinel_kwargs=_sentinel_options(target, options), **options
     )
-    return sentinel.master_for(target.service_name, db=target.db)
+    return sentinel.master_for(target.service_name, db=target.db)  # type: ignore[no-any-return,no-untyped-call]
 
 
 def async_client(url: str) -> AsyncClient:
@@ -95,7 +95,7 @@ def async_client(url: str) -> AsyncClient:
     if target.topology is Topology.CLUSTER:
         nodes = [redis.asyncio.cluster.ClusterNode(host, port) for host, port in target.nodes]
         return redis.asyncio.cluster.RedisCluster(startup_nodes=nodes, **options)
-    sentinel = redis.asyncio.sentinel.Sentinel(
+    sentinel = redis.asyncio.sentinel.Sentinel(  # type: ignore[no-untyped-call]
         list(target.nodes), sentinel_kwargs=_sentinel_options(target, options), **options
     )
-    return sentinel.master_for(target.service_name, db=target.db)
+    return sentinel.master_for(target.service_name, db=target.db)  # type: ignore[no-any-return]

@@ -9,9 +9,6 @@ import asyncio
 from collections.abc import Iterable
 from typing import Any, Generic, TypeVar
 
-import redis
-import redis.asyncio
-
 from dynoq._ops import LISTEN, Operation, QueueOps, Wait
 from dynoq._redis import (
     AsyncScripts,
@@ -22,7 +19,7 @@ from dynoq._redis import (
 )
 from dynoq.clock import Clock
 from dynoq.config import DEFAULT_MAX_PAYLOAD_BYTES, QueueSpec
-from dynoq.connect import async_client, sync_client
+from dynoq.connect import AsyncClient, SyncClient, async_client, sync_client
 from dynoq.models import Message, QueueStats
 
 T = TypeVar("T")
@@ -68,13 +65,13 @@ class _QueueBase(Generic[C]):
         return f"{type(self).__name__}({spec.name!r}, {options})"
 
 
-class AsyncQueue(_QueueBase[redis.asyncio.Redis]):
+class AsyncQueue(_QueueBase[AsyncClient]):
     """A sharded priority + delay queue with leases, over a ``redis.asyncio`` client.
 
     See the README for the semantics; every method is a coroutine.
     """
 
-    def __init__(self, client: redis.asyncio.Redis, name: str, **options: Any) -> None:
+    def __init__(self, client: AsyncClient, name: str, **options: Any) -> None:
         super().__init__(client, name, **options)
         self._scripts = AsyncScripts(client)
         self._listener = AsyncWakeListener(client, self.spec.channel)
@@ -173,10 +170,10 @@ class AsyncQueue(_QueueBase[redis.asyncio.Redis]):
         await self.aclose()
 
 
-class Queue(_QueueBase[redis.Redis]):
+class Queue(_QueueBase[SyncClient]):
     """The blocking twin of :class:`AsyncQueue`; safe to share between threads."""
 
-    def __init__(self, client: redis.Redis, name: str, **options: Any) -> None:
+    def __init__(self, client: SyncClient, name: str, **options: Any) -> None:
         super().__init__(client, name, **options)
         self._scripts = SyncScripts(client)
         self._listener = SyncWakeListener(client, self.spec.channel)

@@ -94,7 +94,8 @@ def _parse_multi_node(url: str, scheme: str, topology: Topology) -> RedisTarget:
     if segments:
         db = _parse_db(segments.pop(0), url)
     if segments:
-        raise ConfigError(f"Redis URL {_redacted(url)!r} has an unexpected path part {segments[0]!r}")
+        extra = segments[0]
+        raise ConfigError(f"Redis URL {_redacted(url)!r} has an unexpected path part {extra!r}")
     if topology is Topology.CLUSTER and db != 0:
         raise ConfigError(f"Redis URL {_redacted(url)!r}: a Redis Cluster has only database 0")
     return RedisTarget(

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
 from dynoq import AsyncQueue, Queue
 from dynoq.connect import sync_client
 from dynoq.testing import LocalRedisCluster, ManualClock, RedisServer

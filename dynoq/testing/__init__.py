@@ -14,7 +14,12 @@ from dynoq.testing.cluster import LocalRedisCluster
 
 __all__ = [
     "LocalRedisCluster",
-    "ManualClock", "RedisServer", "async_wait_until", "free_port", "wait_until"]
+    "ManualClock",
+    "RedisServer",
+    "async_wait_until",
+    "free_port",
+    "wait_until",
+]
 
 
 class ManualClock:

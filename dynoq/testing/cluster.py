@@ -68,6 +68,7 @@ class LocalRedisCluster:
         return self
 
     def node_client(self, server: RedisServer) -> redis.Redis:
+        assert server.port is not None
         return redis.Redis(host="127.0.0.1", port=server.port, socket_timeout=5)
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
