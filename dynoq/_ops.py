@@ -2,7 +2,8 @@
 
 An operation is a generator. It validates its arguments, then yields *steps* and receives their
 results: a list of :class:`ScriptCall`/:class:`DeleteKeys` (run concurrently; the result is the
-list of replies, in order), :data:`LISTEN` (subscribe to wake-ups; the result is the current
+list of replies, in order), :class:`Tolerant` (the same, but a failed call's DynoqError is its
+reply), :data:`LISTEN` (subscribe to wake-ups; the result is the current
 wake-up epoch) or :class:`Wait` (block until the epoch moves past ``since`` or ``seconds`` pass;
 the result is the epoch). Its return value is the operation's result. ``AsyncQueue`` and
 ``Queue`` only differ in how they run these steps.
@@ -20,7 +21,7 @@ from typing import Any, TypeVar
 from dynoq.clock import Clock
 from dynoq.codec import decode_payload, encode_payload, parse_record
 from dynoq.config import QueueSpec
-from dynoq.errors import InvalidArgument, InvalidMessage
+from dynoq.errors import DynoqError, InvalidArgument, InvalidMessage
 from dynoq.keys import shard_of
 from dynoq.models import (
     Message,
@@ -36,6 +37,7 @@ MOVE_LIMIT = 1000  # due/expired messages one push or pop moves to ready before 
 BATCH_LIMIT = 1000  # messages per script call: bounds how long one call holds Redis
 MAX_COUNT = 100_000
 MAX_WAIT_SECONDS = 24 * 3600.0
+SHARD_RETRY_SECONDS = 1.0  # how long pop leaves a failed shard alone before trying it again
 
 T = TypeVar("T")
 
@@ -53,6 +55,13 @@ class DeleteKeys:
 
 
 @dataclass(frozen=True, slots=True)
+class Tolerant:
+    """Calls whose failure (a DynoqError) is returned as their result instead of raised."""
+
+    calls: list[ScriptCall | DeleteKeys]
+
+
+@dataclass(frozen=True, slots=True)
 class Wait:
     seconds: float
     since: int
@@ -60,7 +69,7 @@ class Wait:
 
 LISTEN = "listen"
 Call = ScriptCall | DeleteKeys
-Operation = Generator[list[Call] | Wait | str, Any, T]
+Operation = Generator[list[Call] | Tolerant | Wait | str, Any, T]
 
 
 def check_count(count: object, name: str = "count") -> int:
@@ -80,12 +89,14 @@ def _chunks(items: list[T], size: int) -> list[list[T]]:
 
 
 class QueueOps:
-    """The operations of one queue; holds only the pop rotation cursor as mutable state."""
+    """The operations of one queue; its only mutable state is where pop starts next and which
+    shards recently failed."""
 
     def __init__(self, spec: QueueSpec, clock: Clock | None = None) -> None:
         self.spec = spec
         self._clock = clock
         self._cursor = 0
+        self._shard_retry_at: dict[int, float] = {}
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -208,43 +219,32 @@ class QueueOps:
                 remaining = min(remaining, max(wake_in_ms, 0) / 1000 + 0.001)
             epoch = yield Wait(remaining, epoch)
 
-    def _pop_round(
-        self, count: int
-    ) -> Generator[list[Call], Any, tuple[list[Message], int | None]]:
-        """One pass over the shards, starting one further each call so none starves."""
+    def _pop_round(self, count: int) -> Generator[Tolerant, Any, tuple[list[Message], int | None]]:
+        """One pass over the shards, starting one further each call so none starves. A shard
+        that fails is skipped, and left alone for a while, so one slow or failed node does not
+        stall pops from the others; only when every shard fails does the error surface."""
         shards = self.spec.shards
         start = self._cursor
         self._cursor = (start + 1) % shards
+        order = [(start + i) % shards for i in range(shards)]
+        now = time.monotonic()
+        healthy = [shard for shard in order if self._shard_retry_at.get(shard, 0.0) <= now]
         got: list[Message] = []
         wake_in_ms: int | None = None
-        lease_ms = self.spec.unack_timeout_ms
-        for shard in ((start + i) % shards for i in range(shards)):
+        errors: list[DynoqError] = []
+        for shard in healthy or order:
             while len(got) < count:
                 want = min(count - len(got), BATCH_LIMIT)
-                call = self._call(
-                    "pop",
-                    shard,
-                    self._now(),
-                    want,
-                    lease_ms,
-                    self.spec.max_deliveries,
-                    secrets.token_hex(8) + "-",
-                    MOVE_LIMIT,
-                )
-                [reply] = yield [call]
+                [reply] = yield Tolerant([self._pop_call(shard, want)])
+                if isinstance(reply, DynoqError):
+                    errors.append(reply)
+                    self._shard_retry_at[shard] = time.monotonic() + SHARD_RETRY_SECONDS
+                    break
+                self._shard_retry_at.pop(shard, None)
                 now_ms, next_wake_ms, *flat = reply
-                lease_until = now_ms + lease_ms
+                lease_until = now_ms + self.spec.unack_timeout_ms
                 for i in range(0, len(flat), 2):
-                    got.append(
-                        self._message(
-                            shard,
-                            flat[i],
-                            flat[i + 1],
-                            MessageState.IN_FLIGHT,
-                            lease_until,
-                            with_receipt=True,
-                        )
-                    )
+                    got.append(self._popped(shard, flat[i], flat[i + 1], lease_until))
                 if next_wake_ms >= 0:
                     wake = next_wake_ms - now_ms
                     wake_in_ms = wake if wake_in_ms is None else min(wake_in_ms, wake)
@@ -252,7 +252,29 @@ class QueueOps:
                     break
             if len(got) >= count:
                 break
+        if errors and not got:
+            if len(errors) == len(healthy or order):
+                raise errors[0]
+            retry_in_ms = round(SHARD_RETRY_SECONDS * 1000)
+            wake_in_ms = retry_in_ms if wake_in_ms is None else min(wake_in_ms, retry_in_ms)
         return got, wake_in_ms
+
+    def _pop_call(self, shard: int, count: int) -> ScriptCall:
+        return self._call(
+            "pop",
+            shard,
+            self._now(),
+            count,
+            self.spec.unack_timeout_ms,
+            self.spec.max_deliveries,
+            secrets.token_hex(8) + "-",
+            MOVE_LIMIT,
+        )
+
+    def _popped(self, shard: int, raw_id: bytes, record: bytes, lease_until_ms: int) -> Message:
+        return self._message(
+            shard, raw_id, record, MessageState.IN_FLIGHT, lease_until_ms, with_receipt=True
+        )
 
     def ack(self, message: str | Message, receipt: str | None = None) -> Operation[bool]:
         message_id, receipt_arg = self._id_and_receipt(message, receipt)

@@ -6,10 +6,10 @@ Both run the operations of :mod:`dynoq._ops`; only how a step is executed differ
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
-from dynoq._ops import LISTEN, Operation, QueueOps, Wait
+from dynoq._ops import LISTEN, Call, Operation, QueueOps, Tolerant, Wait
 from dynoq._redis import (
     AsyncScripts,
     AsyncWakeListener,
@@ -20,6 +20,7 @@ from dynoq._redis import (
 from dynoq.clock import Clock
 from dynoq.config import DEFAULT_MAX_PAYLOAD_BYTES, QueueSpec
 from dynoq.connect import AsyncClient, SyncClient, async_client, sync_client
+from dynoq.errors import DynoqError
 from dynoq.models import Message, QueueStats
 
 T = TypeVar("T")
@@ -27,6 +28,20 @@ C = TypeVar("C")
 
 # How long a waiting pop gives its subscription to come up before it polls instead.
 SUBSCRIBE_TIMEOUT_SECONDS = 2.0
+
+
+def _raise_unexpected(results: list[Any]) -> None:
+    """Tolerant steps return DynoqErrors as values; anything else is a bug and is raised."""
+    for result in results:
+        if isinstance(result, BaseException) and not isinstance(result, DynoqError):
+            raise result
+
+
+def _failure_as_value(run: Callable[[Call], Any], call: Call) -> Any:
+    try:
+        return run(call)
+    except DynoqError as exc:
+        return exc
 
 
 class _QueueBase(Generic[C]):
@@ -92,6 +107,11 @@ class AsyncQueue(_QueueBase[AsyncClient]):
             while True:
                 if isinstance(step, list):
                     result: Any = await asyncio.gather(*(self._scripts.run(c) for c in step))
+                elif isinstance(step, Tolerant):
+                    result = await asyncio.gather(
+                        *(self._scripts.run(c) for c in step.calls), return_exceptions=True
+                    )
+                    _raise_unexpected(result)
                 elif isinstance(step, Wait):
                     result = await self._listener.wait(step.seconds, step.since)
                 else:
@@ -192,6 +212,8 @@ class Queue(_QueueBase[SyncClient]):
             while True:
                 if isinstance(step, list):
                     result: Any = [self._scripts.run(c) for c in step]
+                elif isinstance(step, Tolerant):
+                    result = [_failure_as_value(self._scripts.run, c) for c in step.calls]
                 elif isinstance(step, Wait):
                     result = self._listener.wait(step.seconds, step.since)
                 else:
