@@ -36,7 +36,14 @@ class LocalRedisCluster:
     """``masters`` masters with ``replicas`` replicas each, on loopback ports, made with
     ``redis-cli --cluster create``. ``node_timeout_ms`` is how fast a dead master is replaced."""
 
-    def __init__(self, masters: int = 3, replicas: int = 1, node_timeout_ms: int = 1000) -> None:
+    def __init__(
+        self,
+        masters: int = 3,
+        replicas: int = 1,
+        node_timeout_ms: int = 1000,
+        extra_args: tuple[str, ...] = (),
+    ) -> None:
+        self.extra_args = extra_args
         self.masters = masters
         self.replicas = replicas
         self.node_timeout_ms = node_timeout_ms
@@ -51,6 +58,7 @@ class LocalRedisCluster:
         args = (
             "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
             "--cluster-node-timeout", str(self.node_timeout_ms), "--appendonly", "no",
+            "--repl-diskless-sync-delay", "0", *self.extra_args,
         )  # fmt: skip
         try:
             for _ in range(self.masters * (1 + self.replicas)):
@@ -72,7 +80,8 @@ class LocalRedisCluster:
         return redis.Redis(host="127.0.0.1", port=server.port, socket_timeout=5)
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
-        """Until every live node reports cluster_state:ok and knows a master for every slot."""
+        """Until every live node reports cluster_state:ok, knows a master for every slot and,
+        for replicas, is in sync with its master (so it can take over)."""
         deadline = time.monotonic() + timeout
         live = [s for s in self.servers if s.is_running()]
         while True:
@@ -86,9 +95,15 @@ class LocalRedisCluster:
             time.sleep(0.05)
 
     def _node_ok(self, server: RedisServer) -> bool:
+        """The node sees the whole cluster up and, if it is a replica, has synced its master."""
         with self.node_client(server) as client:
             info = client.cluster("INFO")
-            return info["cluster_state"] == "ok" and int(info["cluster_slots_ok"]) == 16384
+            if info["cluster_state"] != "ok" or int(info["cluster_slots_ok"]) != 16384:
+                return False
+            replication = client.info("replication")
+            return bool(
+                replication["role"] == "master" or replication.get("master_link_status") == "up"
+            )
 
     def master_servers(self) -> list[RedisServer]:
         """The servers that are masters now."""
