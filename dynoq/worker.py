@@ -21,8 +21,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import importlib
 import inspect
 import logging
+import os
+import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -308,3 +311,25 @@ class _Run:
             await self._give_back(queue, message)
         if unfinished:
             log.info("gave %d unfinished message(s) back", len(unfinished))
+
+
+def load_worker(spec: str) -> Worker:
+    """The :class:`Worker` named by ``"module.path:attribute"`` (the current directory is on
+    the import path, as for ``python -m``)."""
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise ConfigError(f"expected MODULE:OBJECT, e.g. myapp.tasks:worker, got {spec!r}")
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        target: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(f"cannot import {module_name!r}: {exc}") from exc
+    for part in attribute.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise ConfigError(f"{module_name!r} has no attribute {attribute!r}") from None
+    if not isinstance(target, Worker):
+        raise ConfigError(f"{spec} is a {type(target).__name__}, not a dynoq.Worker")
+    return target

@@ -16,6 +16,16 @@ import msgpack
 from aiohttp import web
 
 MSGPACK = "application/msgpack"
+# Read as JSON: aiohttp reports a missing Content-Type as octet-stream, and `curl -d` sends
+# form-urlencoded unless told otherwise.
+JSON_LIKE = frozenset(
+    {
+        "application/json",
+        "application/octet-stream",
+        "text/plain",
+        "application/x-www-form-urlencoded",
+    }
+)
 
 
 class ApiError(Exception):
@@ -65,8 +75,7 @@ async def read_body(request: web.Request, *, optional: bool = False) -> dict[str
     try:
         if kind == MSGPACK:
             body = msgpack.unpackb(raw, raw=False, strict_map_key=False)
-        elif kind in ("application/json", "application/octet-stream", "text/plain"):
-            # aiohttp reports a missing Content-Type as application/octet-stream.
+        elif kind in JSON_LIKE:
             body = json.loads(raw, parse_constant=_reject_constant)
         else:
             raise ApiError(

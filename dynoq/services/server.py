@@ -27,6 +27,7 @@ from dynoq.services import routes
 from dynoq.services.config import ServerConfig
 from dynoq.services.directory import QueueDirectory, QueueNotFound
 from dynoq.services.http import ApiError, error_response
+from dynoq.services.runtime import warn_if_embedded
 
 log = logging.getLogger("dynoq.server")
 
@@ -162,6 +163,7 @@ async def run(
 ) -> None:
     """Serves the API on ``config.host:config.port`` until ``stop`` is set."""
     stop = stop or asyncio.Event()
+    warn_if_embedded(config.redis_url)
     runner = web.AppRunner(build_app(config, registry), access_log=None, shutdown_timeout=2.0)
     await runner.setup()
     try:

@@ -25,6 +25,7 @@ from dynoq.errors import DynoqError
 from dynoq.metrics import Metrics
 from dynoq.registry import QueueEntry, alist_queues
 from dynoq.services.config import SweeperConfig
+from dynoq.services.runtime import warn_if_embedded
 
 log = logging.getLogger("dynoq.sweeper")
 
@@ -102,6 +103,7 @@ async def run(
 ) -> None:
     """Sweeps every ``config.interval`` seconds until ``stop`` is set."""
     stop = stop or asyncio.Event()
+    warn_if_embedded(config.redis_url)
     metrics = Metrics(registry if registry is not None else CollectorRegistry())
     if config.metrics_port:
         start_http_server(config.metrics_port, registry=metrics.registry)

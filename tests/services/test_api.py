@@ -11,8 +11,9 @@ Q = "/v1/queues/jobs"
 
 
 async def push(api, *messages, queue="jobs", **params):
-    response = await api.post(f"/v1/queues/{queue}/messages", json={"messages": list(messages)},
-                              params=params)  # fmt: skip
+    response = await api.post(
+        f"/v1/queues/{queue}/messages", json={"messages": list(messages)}, params=params
+    )
     assert response.status == 201, await response.text()
     return (await response.json())["ids"]
 
@@ -113,12 +114,15 @@ async def test_list_queues_and_delete_with_confirm(api):
 
 async def test_msgpack_in_and_out_carries_bytes(api):
     body = msgpack.packb({"messages": [{"id": "bin", "payload": b"\x00\xff"}]})
-    response = await api.post(f"{Q}/messages", data=body,
-                              headers={"Content-Type": "application/msgpack"})  # fmt: skip
+    response = await api.post(
+        f"{Q}/messages", data=body, headers={"Content-Type": "application/msgpack"}
+    )
     assert response.status == 201
-    response = await api.post(f"{Q}/pop", data=msgpack.packb({"count": 1}),
-                              headers={"Content-Type": "application/msgpack",
-                                       "Accept": "application/msgpack"})  # fmt: skip
+    response = await api.post(
+        f"{Q}/pop",
+        data=msgpack.packb({"count": 1}),
+        headers={"Content-Type": "application/msgpack", "Accept": "application/msgpack"},
+    )
     assert response.content_type == "application/msgpack"
     [m] = msgpack.unpackb(await response.read())["messages"]
     assert m["payload"] == b"\x00\xff"
