@@ -42,6 +42,7 @@ from dynoq.keys import check_name
 from dynoq.metrics import Metrics
 from dynoq.models import Message
 from dynoq.queue import AsyncQueue
+from dynoq.registry import aregister
 from dynoq.services.config import EMBEDDED_URL, config_from_env
 from dynoq.services.runtime import serve, warn_if_embedded
 
@@ -180,8 +181,12 @@ class _Run:
             )
             for name, h in self.worker.handlers.items()
         }
-        log.info("dynoq worker: queues %s, concurrency %d", ", ".join(queues), config.concurrency)
         try:
+            for queue in queues.values():  # a shard count clash must stop the worker, not loop
+                await aregister(client, queue.spec)
+            log.info(
+                "dynoq worker: queues %s, concurrency %d", ", ".join(queues), config.concurrency
+            )
             fetchers = [
                 asyncio.create_task(self._fetch(h, queues[name]))
                 for name, h in self.worker.handlers.items()
@@ -325,6 +330,8 @@ def load_worker(spec: str) -> Worker:
         target: Any = importlib.import_module(module_name)
     except ImportError as exc:
         raise ConfigError(f"cannot import {module_name!r}: {exc}") from exc
+    except Exception as exc:  # the app itself is broken: still one line, not a traceback
+        raise ConfigError(f"importing {module_name!r} failed: {type(exc).__name__}: {exc}") from exc
     for part in attribute.split("."):
         try:
             target = getattr(target, part)

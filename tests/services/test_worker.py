@@ -229,3 +229,14 @@ def test_worker_configuration_errors_are_config_errors(redis_url):
         asyncio.run(worker.run_async())
     with pytest.raises(dynoq.InvalidArgument):
         Exponential(-1)
+
+
+async def test_a_shard_count_clash_stops_the_worker_with_a_config_error(
+    make_worker, redis_url, namespace
+):
+    async with AsyncQueue.from_url(redis_url, "jobs", namespace=namespace, shards=4) as q:
+        await q.size()
+    worker = make_worker()
+    worker.handler("jobs", shards=2)(lambda msg: None)
+    with pytest.raises(dynoq.ConfigError, match="registered with shards=4"):
+        await asyncio.wait_for(worker.run_async(), 10)
