@@ -99,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo = command("demo", "run producers and consumers on a queue, live")
     demo.add_argument("--messages", type=int, default=2000, help="how many messages (default 2000)")
     demo.add_argument("--shards", type=int, default=4, help="shards of the demo queue (default 4)")
+    demo.add_argument(
+        "--services",
+        action="store_true",
+        help="run the HTTP API, a sweeper and a worker instead of bare producers/consumers",
+    )
     return parser
 
 
@@ -168,6 +173,10 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     if args.messages < 1:
         raise CliError("--messages must be at least 1")
+    if args.services:
+        from dynoq import demo_services
+
+        return demo_services.main(_service_url(args), args.messages)
     return demo.main(_service_url(args), args.messages, args.shards)
 
 
