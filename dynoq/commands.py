@@ -73,7 +73,7 @@ def _file_messages(path: str) -> Iterator[Message]:
             if not isinstance(item, dict):
                 raise ValueError("expected a JSON object")
             yield Message(
-                item.get("id", uuid.uuid4().hex),
+                item["id"] if "id" in item else uuid.uuid4().hex,
                 item.get("payload"),
                 priority=item.get("priority", 0),
                 delay=item.get("delay", 0.0),

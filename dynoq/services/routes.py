@@ -83,7 +83,7 @@ def _parse_messages(body: dict[str, Any]) -> list[Message]:
         try:
             parsed.append(
                 Message(
-                    item.get("id", uuid.uuid4().hex),
+                    item["id"] if "id" in item else uuid.uuid4().hex,
                     item.get("payload"),
                     priority=item.get("priority", 0),
                     delay=item.get("delay", 0.0),
