@@ -158,7 +158,7 @@ async def test_the_heartbeat_keeps_a_slow_handlers_lease(
     gate = asyncio.Event()
     calls = []
 
-    @worker.handler("jobs", unack_timeout=0.3)
+    @worker.handler("jobs", unack_timeout=1.0)  # a heartbeat every 1/3 s
     async def handle(msg):
         calls.append(msg.attempts)
         await gate.wait()
@@ -170,7 +170,7 @@ async def test_the_heartbeat_keeps_a_slow_handlers_lease(
 
     async def extended_well_past_the_first_lease():
         m = await queue.get("slow")
-        return m.state is MessageState.IN_FLIGHT and m.lease_expires_at > first + 1.0
+        return m.state is MessageState.IN_FLIGHT and m.lease_expires_at > first + 1.5
 
     await async_wait_until(extended_well_past_the_first_lease, timeout=15)
     async with AsyncQueue.from_url(
