@@ -219,6 +219,9 @@ class _Run:
         while not self.stop.is_set():
             if not await self._take_slot():
                 return
+            if self.stop.is_set():  # the slot and the stop came together
+                self.slots.release()
+                return
             taken = 1
             while taken < MAX_POP and not self.slots.locked():
                 await self.slots.acquire()
