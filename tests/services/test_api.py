@@ -341,3 +341,11 @@ async def test_body_over_the_size_limit_is_413(make_api):
 async def test_unsupported_content_type_is_415(api):
     response = await api.post(f"{Q}/messages", data=b"<xml/>", headers={"Content-Type": "text/xml"})
     assert response.status == 415 and (await response.json())["error"] == "unsupported_media_type"
+
+
+async def test_ids_with_reserved_characters_are_percent_encoded_in_paths(api):
+    from yarl import URL
+
+    await push(api, {"id": "a/b c?d"})
+    response = await api.get(URL(f"{Q}/messages/a%2Fb%20c%3Fd", encoded=True))
+    assert (await response.json())["id"] == "a/b c?d"
