@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test bench lint redis-server
+.PHONY: demo test bench bench-http lint redis-server
 
 demo: redis-server $(INSTALLED)
 	$(VENV)/bin/dynoq demo
@@ -14,6 +14,9 @@ test: redis-server $(INSTALLED)
 
 bench: redis-server $(INSTALLED)
 	$(VENV)/bin/python benchmarks/queue_throughput.py
+
+bench-http: redis-server $(INSTALLED)
+	$(VENV)/bin/python benchmarks/http_api.py
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

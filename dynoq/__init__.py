@@ -1,5 +1,6 @@
 """dynoq: a sharded priority + delay queue on Redis, every state change one atomic Lua script."""
 
+from dynoq.backoff import Backoff, Constant, Exponential
 from dynoq.clock import Clock
 from dynoq.errors import (
     ConfigError,
@@ -12,14 +13,19 @@ from dynoq.errors import (
     ScriptFailed,
 )
 from dynoq.models import Message, MessageState, QueueStats, ShardStats
+from dynoq.producer import aenqueue, enqueue
 from dynoq.queue import AsyncQueue, Queue
+from dynoq.worker import Worker, WorkerConfig
 
 __all__ = [
     "AsyncQueue",
+    "Backoff",
     "Clock",
     "ConfigError",
+    "Constant",
     "DynoqError",
     "EmbeddedRedisError",
+    "Exponential",
     "InvalidArgument",
     "InvalidMessage",
     "Message",
@@ -30,5 +36,9 @@ __all__ = [
     "RedisUnavailable",
     "ScriptFailed",
     "ShardStats",
+    "Worker",
+    "WorkerConfig",
+    "aenqueue",
+    "enqueue",
 ]
 __version__ = "0.1.0"

@@ -1,44 +1,217 @@
-"""The ``dynoq`` command."""
+"""The ``dynoq`` command: services (server, sweeper, worker), queue inspection and the demo.
+
+Every error is one line on stderr and a non-zero exit, never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from typing import Any, NoReturn
 
 from dynoq.errors import DynoqError
 
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+class CliError(DynoqError):
+    """A usage error of the command line."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _global_options() -> Parser:
+    """Options accepted before or after the command (SUPPRESS: the later one wins, and an
+    absent one does not overwrite the other)."""
+    common = Parser(add_help=False)
+    common.add_argument(
+        "--redis-url",
+        default=argparse.SUPPRESS,
+        help="Redis to use (default: $DYNOQ_REDIS_URL; services without one start an embedded, "
+        "non-persistent redis-server)",
+    )
+    common.add_argument(
+        "--namespace", default=argparse.SUPPRESS, help="key namespace (default: dynoq)"
+    )
+    common.add_argument("--log-level", choices=LOG_LEVELS, default=argparse.SUPPRESS)
+    common.add_argument("--log-format", choices=("text", "json"), default=argparse.SUPPRESS)
+    return common
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="dynoq", description="A sharded priority + delay queue on Redis."
+    common = _global_options()
+    parser = Parser(
+        prog="dynoq", description="A sharded priority + delay queue on Redis.", parents=[common]
     )
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="run producers and consumers on a queue, live")
-    demo.add_argument(
-        "--redis-url",
-        default="embedded://",
-        help="Redis to use (default: embedded://, a throw-away redis-server)",
-    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = commands.add_parser(name, help=help, parents=[common])
+        return sub
+
+    server = command("server", "serve the HTTP API")
+    server.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    server.add_argument("--port", type=int, help="port (default 8080)")
+    server.add_argument("--token", action="append", help="accepted bearer token (repeatable)")
+
+    sweeper = command("sweeper", "hand expired leases back, for every registered queue")
+    sweeper.add_argument("--interval", type=float, help="seconds between sweeps (default 1)")
+    sweeper.add_argument("--metrics-port", type=int, help="serve /metrics on this port")
+
+    worker = command("worker", "run the handlers of a dynoq.Worker")
+    worker.add_argument("app", metavar="APP:OBJ", help="e.g. myapp.tasks:worker")
+    worker.add_argument("--concurrency", type=int, help="handlers running at once")
+    worker.add_argument("--grace-period", type=float, help="seconds to finish on SIGTERM")
+    worker.add_argument("--metrics-port", type=int, help="serve /metrics on this port")
+
+    command("queues", "every queue with its message counts")
+
+    peek = command("peek", "show the next ready messages without leasing them")
+    peek.add_argument("queue")
+    peek.add_argument("--count", type=int, default=10)
+
+    push = command("push", "push a message (or a JSON-lines file of them)")
+    push.add_argument("queue")
+    push.add_argument("payload", nargs="?", help="JSON payload")
+    push.add_argument("--id", help="message id (default: random)")
+    push.add_argument("--priority", type=int, default=0)
+    push.add_argument("--delay", type=float, default=0.0)
+    push.add_argument("--file", help="JSON lines: {id?, payload, priority?, delay?} per line")
+    push.add_argument("--shards", type=int, default=1, help="shards, if the queue is new")
+
+    dead = command("dead", "dead letters")
+    dead_commands = dead.add_subparsers(dest="dead_command", required=True, metavar="ACTION")
+    dead_ls = dead_commands.add_parser("ls", help="list dead letters", parents=[common])
+    dead_ls.add_argument("queue")
+    dead_ls.add_argument("--count", type=int, default=100)
+    requeue = dead_commands.add_parser("requeue", help="requeue dead letters", parents=[common])
+    requeue.add_argument("queue")
+    requeue.add_argument("ids", nargs="*", help="ids to requeue (default: all)")
+
+    purge = command("purge", "delete every message of a queue and unregister it")
+    purge.add_argument("queue")
+    purge.add_argument("--yes", action="store_true", help="really do it")
+
+    demo = command("demo", "run producers and consumers on a queue, live")
     demo.add_argument("--messages", type=int, default=2000, help="how many messages (default 2000)")
     demo.add_argument("--shards", type=int, default=4, help="shards of the demo queue (default 4)")
+    demo.add_argument(
+        "--services",
+        action="store_true",
+        help="run the HTTP API, a sweeper and a worker instead of bare producers/consumers",
+    )
     return parser
+
+
+def _service_url(args: argparse.Namespace) -> str:
+    return str(
+        getattr(args, "redis_url", None) or os.environ.get("DYNOQ_REDIS_URL") or "embedded://"
+    )
+
+
+def _explicit_url(args: argparse.Namespace) -> str | None:
+    url = getattr(args, "redis_url", None) or os.environ.get("DYNOQ_REDIS_URL")
+    return str(url) if url else None
+
+
+def _namespace(args: argparse.Namespace) -> str | None:
+    return getattr(args, "namespace", None)
+
+
+def _run_server(args: argparse.Namespace) -> int:
+    from dynoq.services import server
+    from dynoq.services.config import ServerConfig
+    from dynoq.services.runtime import serve
+
+    config = ServerConfig.from_env(
+        redis_url=_service_url(args),
+        namespace=_namespace(args),
+        host=args.host,
+        port=args.port,
+        tokens=tuple(args.token) if args.token else None,
+    )
+    serve(lambda stop: server.run(config, stop=stop))
+    return 0
+
+
+def _run_sweeper(args: argparse.Namespace) -> int:
+    from dynoq.services import sweeper
+    from dynoq.services.config import SweeperConfig
+    from dynoq.services.runtime import serve
+
+    config = SweeperConfig.from_env(
+        redis_url=_service_url(args),
+        namespace=_namespace(args),
+        interval=args.interval,
+        metrics_port=args.metrics_port,
+    )
+    serve(lambda stop: sweeper.run(config, stop=stop))
+    return 0
+
+
+def _run_worker(args: argparse.Namespace) -> int:
+    from dynoq.worker import load_worker
+
+    worker = load_worker(args.app)
+    worker.configure(
+        redis_url=_explicit_url(args),
+        namespace=_namespace(args),
+        concurrency=args.concurrency,
+        grace_period=args.grace_period,
+        metrics_port=args.metrics_port,
+    )
+    worker.run()
+    return 0
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from dynoq import demo
+
+    if args.messages < 1:
+        raise CliError("--messages must be at least 1")
+    if args.services:
+        from dynoq import demo_services
+
+        return demo_services.main(_service_url(args), args.messages)
+    return demo.main(_service_url(args), args.messages, args.shards)
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    services: dict[str, Any] = {
+        "server": _run_server,
+        "sweeper": _run_sweeper,
+        "worker": _run_worker,
+        "demo": _run_demo,
+    }
+    if args.command in services:
+        return int(services[args.command](args))
+    from dynoq import commands
+
+    url = _explicit_url(args)
+    if url is None:
+        raise CliError(f"'{args.command}' needs a Redis: pass --redis-url or set DYNOQ_REDIS_URL")
+    return commands.run(args, url, _namespace(args) or "dynoq")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        if args.command == "demo":
-            from dynoq import demo
+    from dynoq.logs import configure_logging
 
-            if args.messages < 1:
-                raise DynoqError("--messages must be at least 1")
-            return demo.main(args.redis_url, args.messages, args.shards)
+    configure_logging(getattr(args, "log_level", "info"), getattr(args, "log_format", "text"))
+    try:
+        return dispatch(args)
     except DynoqError as exc:
+        print(f"dynoq: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. the port is taken
         print(f"dynoq: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-    return 0
 
 
 if __name__ == "__main__":

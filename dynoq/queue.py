@@ -22,6 +22,7 @@ from dynoq.config import DEFAULT_MAX_PAYLOAD_BYTES, QueueSpec
 from dynoq.connect import AsyncClient, SyncClient, async_client, sync_client
 from dynoq.errors import DynoqError
 from dynoq.models import Message, QueueStats
+from dynoq.registry import aregister, register
 
 T = TypeVar("T")
 C = TypeVar("C")
@@ -69,6 +70,7 @@ class _QueueBase(Generic[C]):
         self.client = client
         self._ops = QueueOps(self.spec, clock)
         self._owns_client = False
+        self._registered = False  # written to the queue registry on first use
 
     @property
     def name(self) -> str:
@@ -103,7 +105,10 @@ class AsyncQueue(_QueueBase[AsyncClient]):
 
     async def _run(self, op: Operation[T]) -> T:
         try:
-            step = next(op)
+            step = next(op)  # validates the arguments: bad input never reaches Redis
+            if not self._registered:
+                await aregister(self.client, self.spec)
+                self._registered = True
             while True:
                 if isinstance(step, list):
                     result: Any = await asyncio.gather(*(self._scripts.run(c) for c in step))
@@ -208,7 +213,10 @@ class Queue(_QueueBase[SyncClient]):
 
     def _run(self, op: Operation[T]) -> T:
         try:
-            step = next(op)
+            step = next(op)  # validates the arguments: bad input never reaches Redis
+            if not self._registered:
+                register(self.client, self.spec)
+                self._registered = True
             while True:
                 if isinstance(step, list):
                     result: Any = [self._scripts.run(c) for c in step]

@@ -1,0 +1,176 @@
+"""``dynoq server``: the HTTP API over the queues of one namespace (routes in
+:mod:`dynoq.services.routes`, described by ``/openapi.json``)."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+from prometheus_client import CollectorRegistry
+
+from dynoq.connect import async_client
+from dynoq.errors import (
+    ConfigError,
+    DynoqError,
+    InvalidArgument,
+    PayloadTooLarge,
+    RedisUnavailable,
+)
+from dynoq.metrics import Metrics, QueueGauges
+from dynoq.models import QueueStats
+from dynoq.services import routes
+from dynoq.services.config import ServerConfig
+from dynoq.services.directory import QueueDirectory, QueueNotFound
+from dynoq.services.http import ApiError, error_response
+from dynoq.services.runtime import warn_if_embedded
+
+log = logging.getLogger("dynoq.server")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+OPEN_PATHS = frozenset({"/health"})
+
+_HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def _as_api_error(exc: BaseException) -> ApiError | None:
+    """The API error a handler's exception stands for; None for a bug."""
+    match exc:
+        case ApiError():
+            return exc
+        case QueueNotFound():
+            return ApiError(404, "queue_not_found", str(exc), "queue")
+        case PayloadTooLarge():
+            return ApiError(413, "payload_too_large", str(exc), exc.field)
+        case InvalidArgument():
+            return ApiError(400, "invalid_argument", str(exc), exc.field)
+        case ConfigError():  # a bad queue name in the path
+            return ApiError(400, "invalid_argument", str(exc), "queue")
+        case RedisUnavailable():
+            return ApiError(503, "redis_unavailable", str(exc))
+        case web.HTTPException() if exc.status >= 400:
+            code = _HTTP_CODES.get(exc.status, "http_error")
+            return ApiError(exc.status, code, exc.reason)
+        case DynoqError():
+            return ApiError(500, "internal", str(exc))
+    return None
+
+
+@web.middleware
+async def timing_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    finally:
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        request.app[routes.METRICS].request_duration.labels(
+            request.method, route, str(status)
+        ).observe(time.perf_counter() - started)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        error = _as_api_error(exc)
+        if error is None:
+            log.exception("unexpected error in %s %s", request.method, request.path)
+            error = ApiError(500, "internal", "internal error (see the server log)")
+        elif error.status >= 500:
+            log.warning("%s %s: %s", request.method, request.path, error.message)
+        return error_response(request, error)
+
+
+def auth_middleware(tokens: Iterable[str]) -> Middleware:
+    accepted = [token.encode() for token in tokens]
+
+    @web.middleware
+    async def check_token(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path not in OPEN_PATHS:
+            header = request.headers.get("Authorization", "")
+            scheme, _, given = header.partition(" ")
+            # Compare against every token, so the time taken says nothing about which matched.
+            matches = [hmac.compare_digest(given.strip().encode(), t) for t in accepted]
+            if scheme.lower() != "bearer" or not any(matches):
+                raise ApiError(
+                    401, "unauthorized", "a valid 'Authorization: Bearer' token is needed"
+                )
+        return await handler(request)
+
+    return check_token
+
+
+def build_app(config: ServerConfig, registry: CollectorRegistry | None = None) -> web.Application:
+    """The API as an aiohttp application; it connects to Redis on startup."""
+    middlewares: list[Middleware] = [timing_middleware, error_middleware]
+    if config.tokens:
+        middlewares.append(auth_middleware(config.tokens))
+    app = web.Application(middlewares=middlewares, client_max_size=config.max_body_bytes)
+    metrics = Metrics(registry if registry is not None else CollectorRegistry())
+    app[routes.CONFIG] = config
+    app[routes.METRICS] = metrics
+    for method, path, handler in routes.ROUTES:
+        app.router.add_route(method, path, handler)
+    app.cleanup_ctx.append(_redis_context)
+    return app
+
+
+async def _redis_context(app: web.Application) -> AsyncIterator[None]:
+    config = app[routes.CONFIG]
+    client = async_client(config.redis_url)
+    defaults = {
+        "shards": config.queue_shards,
+        "unack_timeout": config.queue_unack_timeout,
+        "max_deliveries": config.queue_max_deliveries,
+    }
+    directory = QueueDirectory(client, config.namespace, defaults)
+    app[routes.DIRECTORY] = directory
+
+    async def all_stats() -> list[tuple[str, QueueStats]]:
+        out = []
+        for entry in await directory.entries():
+            queue = await directory.get(entry.name)
+            out.append((entry.name, await queue.stats()))
+        return out
+
+    app[routes.GAUGES] = QueueGauges(all_stats, app[routes.METRICS].registry, config.gauge_ttl)
+    yield
+    await directory.aclose()
+    await client.aclose()
+
+
+async def run(
+    config: ServerConfig,
+    *,
+    registry: CollectorRegistry | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serves the API on ``config.host:config.port`` until ``stop`` is set."""
+    stop = stop or asyncio.Event()
+    warn_if_embedded(config.redis_url)
+    runner = web.AppRunner(build_app(config, registry), access_log=None, shutdown_timeout=2.0)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, config.host, config.port)
+        await site.start()
+        log.info("dynoq server listening on http://%s:%d", config.host, config.port)
+        await stop.wait()
+        log.info("dynoq server stopping")
+    finally:
+        await runner.cleanup()

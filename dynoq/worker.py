@@ -1,0 +1,345 @@
+"""The worker runtime: call a function for every message of a queue.
+
+::
+
+    worker = dynoq.Worker.from_url(url, concurrency=50)
+
+    @worker.handler("emails", unack_timeout=30, max_deliveries=5, backoff=dynoq.Exponential(1))
+    async def send(msg): ...          # plain functions run in a thread pool
+
+    worker.run()                      # or: dynoq worker myapp:worker
+
+Up to ``concurrency`` handlers run at once, across all queues. A handler that returns acks its
+message; one that raises nacks it, due again after the backoff delay, or dead-lettered once it
+was delivered ``max_deliveries`` times. While a handler runs, its lease is extended every third
+of ``unack_timeout``. On SIGTERM/SIGINT (or ``stop``) the worker takes no new messages, waits up
+to ``grace_period`` seconds for running handlers, and gives the unfinished messages back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import importlib
+import inspect
+import logging
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from prometheus_client import CollectorRegistry, start_http_server
+
+from dynoq.backoff import Backoff, Exponential
+from dynoq.config import QueueSpec
+from dynoq.connect import async_client
+from dynoq.errors import ConfigError, DynoqError
+from dynoq.keys import check_name
+from dynoq.metrics import Metrics
+from dynoq.models import Message
+from dynoq.queue import AsyncQueue
+from dynoq.registry import aregister
+from dynoq.services.config import EMBEDDED_URL, config_from_env
+from dynoq.services.runtime import serve, warn_if_embedded
+
+log = logging.getLogger("dynoq.worker")
+
+HandlerFunc = Callable[[Message], Awaitable[Any]] | Callable[[Message], Any]
+MAX_POP = 100  # messages one pop asks for at most
+RETRY_AFTER_ERROR_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    """How a :class:`Worker` runs; ``from_env`` reads ``DYNOQ_<FIELD>``."""
+
+    redis_url: str = EMBEDDED_URL
+    namespace: str = "dynoq"
+    concurrency: int = 10
+    grace_period: float = 30.0
+    poll_wait: float = 1.0
+    metrics_port: int = 0
+
+    def __post_init__(self) -> None:
+        check_name(self.namespace, "namespace")
+        if isinstance(self.concurrency, bool) or not 1 <= self.concurrency <= 10_000:
+            raise ConfigError(f"concurrency must be in 1..10000, got {self.concurrency!r}")
+        for name in ("grace_period", "poll_wait"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not 0 <= value <= 24 * 3600:
+                raise ConfigError(f"{name} must be a number of seconds >= 0, got {value!r}")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> WorkerConfig:
+        return config_from_env(cls, env, overrides)
+
+
+@dataclass(frozen=True, slots=True)
+class Handler:
+    """A function registered for a queue, with that queue's options."""
+
+    queue: str
+    func: HandlerFunc
+    shards: int
+    unack_timeout: float
+    max_deliveries: int
+    backoff: Backoff
+
+    @property
+    def is_async(self) -> bool:
+        return inspect.iscoroutinefunction(self.func)
+
+
+class Worker:
+    """Runs registered handlers on the messages of their queues (see the module docstring)."""
+
+    def __init__(
+        self, config: WorkerConfig | None = None, *, registry: CollectorRegistry | None = None
+    ) -> None:
+        self.config = config if config is not None else WorkerConfig.from_env()
+        self.metrics = Metrics(registry if registry is not None else CollectorRegistry())
+        self.handlers: dict[str, Handler] = {}
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> Worker:
+        """A worker on the Redis at ``url``; ``options`` are :class:`WorkerConfig` fields."""
+        registry = options.pop("registry", None)
+        return cls(WorkerConfig(redis_url=url, **options), registry=registry)
+
+    def configure(self, **overrides: Any) -> None:
+        """Replaces config fields (the ``dynoq worker`` command's options); None is ignored."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        self.config = dataclasses.replace(self.config, **given)
+
+    def handler(
+        self,
+        queue: str,
+        *,
+        shards: int = 1,
+        unack_timeout: float = 30.0,
+        max_deliveries: int = 0,
+        backoff: Backoff | None = None,
+    ) -> Callable[[HandlerFunc], HandlerFunc]:
+        """Registers the decorated function for ``queue``; the queue options are validated now."""
+        QueueSpec(queue, self.config.namespace, shards, unack_timeout, max_deliveries)
+        if queue in self.handlers:
+            raise ConfigError(f"queue {queue!r} already has a handler")
+
+        def register(func: HandlerFunc) -> HandlerFunc:
+            if not callable(func):
+                raise ConfigError(f"a handler must be callable, got {func!r}")
+            self.handlers[queue] = Handler(
+                queue, func, shards, unack_timeout, max_deliveries, backoff or Exponential()
+            )
+            return func
+
+        return register
+
+    def run(self) -> None:
+        """Runs until SIGTERM or SIGINT (blocking)."""
+        serve(self.run_async)
+
+    async def run_async(self, stop: asyncio.Event | None = None) -> None:
+        """Runs until ``stop`` is set, then shuts down as the module docstring says."""
+        if not self.handlers:
+            raise ConfigError(
+                "the worker has no handlers: decorate a function with @worker.handler"
+            )
+        await _Run(self, stop or asyncio.Event()).run()
+
+
+class _Run:
+    """One run of a worker: its client, queues, slots and running handler tasks."""
+
+    def __init__(self, worker: Worker, stop: asyncio.Event) -> None:
+        self.worker = worker
+        self.config = worker.config
+        self.metrics = worker.metrics
+        self.stop = stop
+        self.slots = asyncio.Semaphore(self.config.concurrency)
+        self.running: dict[asyncio.Task[None], tuple[AsyncQueue, Message]] = {}
+        self.executor = ThreadPoolExecutor(self.config.concurrency, "dynoq-handler")
+
+    async def run(self) -> None:
+        config = self.config
+        warn_if_embedded(config.redis_url)
+        if config.metrics_port:
+            start_http_server(config.metrics_port, registry=self.metrics.registry)
+        client = async_client(config.redis_url)
+        queues = {
+            name: AsyncQueue(
+                client,
+                name,
+                namespace=config.namespace,
+                shards=h.shards,
+                unack_timeout=h.unack_timeout,
+                max_deliveries=h.max_deliveries,
+            )
+            for name, h in self.worker.handlers.items()
+        }
+        try:
+            for queue in queues.values():  # a shard count clash must stop the worker, not loop
+                await aregister(client, queue.spec)
+            log.info(
+                "dynoq worker: queues %s, concurrency %d", ", ".join(queues), config.concurrency
+            )
+            fetchers = [
+                asyncio.create_task(self._fetch(h, queues[name]))
+                for name, h in self.worker.handlers.items()
+            ]
+            await asyncio.gather(*fetchers)  # they return once stop is set
+            await self._drain()
+        finally:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            for queue in queues.values():
+                await queue.aclose()
+            await client.aclose()
+            log.info("dynoq worker stopped")
+
+    async def _take_slot(self) -> bool:
+        """Waits for a free handler slot; False if the worker was stopped meanwhile."""
+        if not self.slots.locked():
+            await self.slots.acquire()
+            return True
+        acquire = asyncio.ensure_future(self.slots.acquire())
+        stopped = asyncio.ensure_future(self.stop.wait())
+        await asyncio.wait({acquire, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if not acquire.done():
+            acquire.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await acquire
+        return acquire.done() and not acquire.cancelled()
+
+    async def _fetch(self, handler: Handler, queue: AsyncQueue) -> None:
+        while not self.stop.is_set():
+            if not await self._take_slot():
+                return
+            if self.stop.is_set():  # the slot and the stop came together
+                self.slots.release()
+                return
+            taken = 1
+            while taken < MAX_POP and not self.slots.locked():
+                await self.slots.acquire()
+                taken += 1
+            try:
+                messages = await queue.pop(taken, wait=self.config.poll_wait)
+            except DynoqError as exc:
+                log.warning("pop from %r failed: %s", queue.name, exc)
+                messages = []
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stop.wait(), RETRY_AFTER_ERROR_SECONDS)
+            for _ in range(taken - len(messages)):
+                self.slots.release()
+            if messages:
+                self.metrics.popped.labels(queue.name).inc(len(messages))
+            for message in messages:
+                if self.stop.is_set():  # popped while stopping: straight back
+                    await self._give_back(queue, message)
+                    self.slots.release()
+                    continue
+                task = asyncio.create_task(self._handle(handler, queue, message))
+                self.running[task] = (queue, message)
+                task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self.running.pop(task, None)
+        self.slots.release()
+
+    async def _handle(self, handler: Handler, queue: AsyncQueue, message: Message) -> None:
+        heartbeat = asyncio.create_task(self._heartbeat(handler, queue, message))
+        started = time.perf_counter()
+        outcome = "abandoned"
+        try:
+            if handler.is_async:
+                await handler.func(message)
+            else:
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(self.executor, handler.func, message)
+            outcome = "ok"
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            outcome = "error"
+            log.exception("handler for %r failed on message %r", queue.name, message.id)
+        finally:
+            heartbeat.cancel()
+            self.metrics.handler_duration.labels(queue.name, outcome).observe(
+                time.perf_counter() - started
+            )
+        try:
+            if outcome == "ok":
+                if await queue.ack(message):
+                    self.metrics.acked.labels(queue.name).inc()
+            elif handler.max_deliveries and message.attempts >= handler.max_deliveries:
+                if await queue.nack(message):  # the core dead-letters it
+                    self.metrics.dead_lettered.labels(queue.name).inc()
+                    log.warning("message %r of %r dead-lettered", message.id, queue.name)
+            elif await queue.nack(message, handler.backoff.delay(message.attempts)):
+                self.metrics.nacked.labels(queue.name).inc()
+        except DynoqError as exc:  # its lease runs out and it is delivered again
+            log.warning("could not settle message %r of %r: %s", message.id, queue.name, exc)
+
+    async def _heartbeat(self, handler: Handler, queue: AsyncQueue, message: Message) -> None:
+        interval = handler.unack_timeout / 3
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                if not await queue.set_unack_timeout(message, handler.unack_timeout):
+                    log.warning("message %r of %r is no longer leased", message.id, queue.name)
+                    return
+            except DynoqError as exc:
+                log.warning("lease extension of %r failed: %s", message.id, exc)
+
+    async def _give_back(self, queue: AsyncQueue, message: Message) -> None:
+        try:
+            if await queue.nack(message):
+                self.metrics.nacked.labels(queue.name).inc()
+        except DynoqError as exc:
+            log.warning(
+                "could not give message %r back: %s (its lease will run out)", message.id, exc
+            )
+
+    async def _drain(self) -> None:
+        """Waits up to the grace period for running handlers, then gives the rest back."""
+        if self.running:
+            log.info(
+                "waiting up to %gs for %d handler(s)", self.config.grace_period, len(self.running)
+            )
+            await asyncio.wait(list(self.running), timeout=self.config.grace_period)
+        unfinished = dict(self.running)
+        for task in unfinished:
+            task.cancel()
+        await asyncio.gather(*unfinished, return_exceptions=True)
+        for queue, message in unfinished.values():
+            await self._give_back(queue, message)
+        if unfinished:
+            log.info("gave %d unfinished message(s) back", len(unfinished))
+
+
+def load_worker(spec: str) -> Worker:
+    """The :class:`Worker` named by ``"module.path:attribute"`` (the current directory is on
+    the import path, as for ``python -m``)."""
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise ConfigError(f"expected MODULE:OBJECT, e.g. myapp.tasks:worker, got {spec!r}")
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        target: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(f"cannot import {module_name!r}: {exc}") from exc
+    except Exception as exc:  # the app itself is broken: still one line, not a traceback
+        raise ConfigError(f"importing {module_name!r} failed: {type(exc).__name__}: {exc}") from exc
+    for part in attribute.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise ConfigError(f"{module_name!r} has no attribute {attribute!r}") from None
+    if not isinstance(target, Worker):
+        raise ConfigError(f"{spec} is a {type(target).__name__}, not a dynoq.Worker")
+    return target
