@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -88,30 +89,38 @@ class SyncScripts(_Scripts):
                 )
 
 
+_cluster_locks: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+_initialized_clusters: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+async def ensure_initialized(client: Any) -> None:
+    """Lets a ``redis.asyncio.RedisCluster`` discover the topology once, before any concurrent
+    use: when many commands race to do it on first use, redis-py (8.1) can recycle
+    connections that are in use, and replies get lost. A no-op for other clients."""
+    if client in _initialized_clusters or not isinstance(
+        client, redis.asyncio.cluster.RedisCluster
+    ):
+        return
+    lock = _cluster_locks.setdefault(client, asyncio.Lock())
+    async with lock:
+        if client not in _initialized_clusters:
+            with translated_errors():
+                await client.initialize()
+            _initialized_clusters.add(client)
+
+
 class AsyncScripts(_Scripts):
     """The asyncio form of :class:`SyncScripts`."""
 
     def __init__(self, client: Any) -> None:
         super().__init__()
         self._client = client
-        self._initialized = not isinstance(client, redis.asyncio.cluster.RedisCluster)
-        self._initializing = asyncio.Lock()
 
     async def ensure_initialized(self) -> None:
-        if not self._initialized:
-            await self._initialize()
-
-    async def _initialize(self) -> None:
-        # redis.asyncio.RedisCluster discovers the topology on first use; when many commands
-        # race to do it, it can recycle connections that are in use (seen with redis-py 8.1).
-        async with self._initializing:
-            if not self._initialized:
-                with translated_errors():
-                    await self._client.initialize()
-                self._initialized = True
+        await ensure_initialized(self._client)
 
     async def run(self, call: ScriptCall | DeleteKeys) -> Any:
-        await self.ensure_initialized()
+        await ensure_initialized(self._client)
         with translated_errors():
             if isinstance(call, DeleteKeys):
                 return await self._client.delete(*call.keys)

@@ -9,9 +9,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import redis
-
-from dynoq.connect import sync_client
+from dynoq.connect import SyncClient, sync_client
 from dynoq.errors import DynoqError, InvalidMessage
 from dynoq.models import Message
 from dynoq.queue import Queue
@@ -24,7 +22,7 @@ class CommandError(DynoqError):
     """A command cannot do what was asked (unknown queue, bad file, ...)."""
 
 
-def _open(client: redis.Redis, namespace: str, name: str, shards: int | None = None) -> Queue:
+def _open(client: SyncClient, namespace: str, name: str, shards: int | None = None) -> Queue:
     entry = lookup(client, namespace, name)
     if entry is not None:
         return Queue(client, name, **entry.options())
@@ -43,7 +41,7 @@ def _message_json(message: Message) -> dict[str, Any]:
     return out
 
 
-def queues(client: redis.Redis, namespace: str) -> int:
+def queues(client: SyncClient, namespace: str) -> int:
     rows: list[tuple[str, ...]] = [("QUEUE", "SHARDS", "READY", "DELAYED", "IN_FLIGHT", "DEAD")]
     for entry in list_queues(client, namespace):
         s = Queue(client, entry.name, **entry.options()).stats()
@@ -82,7 +80,7 @@ def _file_messages(path: str) -> Iterator[Message]:
             raise CommandError(f"{path}:{number}: {exc}") from None
 
 
-def push(client: redis.Redis, namespace: str, args: argparse.Namespace) -> int:
+def push(client: SyncClient, namespace: str, args: argparse.Namespace) -> int:
     queue = _open(client, namespace, args.queue, args.shards)
     if args.file is None:
         if args.payload is None:

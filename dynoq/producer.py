@@ -11,10 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import redis
-import redis.asyncio
-
-from dynoq.connect import async_client, sync_client
+from dynoq.connect import AsyncClient, SyncClient, async_client, sync_client
 from dynoq.errors import InvalidArgument
 from dynoq.models import Message
 from dynoq.queue import AsyncQueue, Queue
@@ -34,7 +31,7 @@ def _check_name(queue_object: Queue | AsyncQueue, queue: str) -> None:
 
 
 def enqueue(
-    target: str | redis.Redis | Queue,
+    target: str | SyncClient | Queue,
     queue: str,
     payload: Any = None,
     *,
@@ -62,7 +59,7 @@ def enqueue(
 
 
 async def aenqueue(
-    target: str | redis.asyncio.Redis | AsyncQueue,
+    target: str | AsyncClient | AsyncQueue,
     queue: str,
     payload: Any = None,
     *,

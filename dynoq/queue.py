@@ -107,6 +107,7 @@ class AsyncQueue(_QueueBase[AsyncClient]):
         try:
             step = next(op)  # validates the arguments: bad input never reaches Redis
             if not self._registered:
+                await self._scripts.ensure_initialized()
                 await aregister(self.client, self.spec)
                 self._registered = True
             while True:

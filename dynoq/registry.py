@@ -16,11 +16,9 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import redis
-import redis.asyncio
-
-from dynoq._redis import translated_errors
+from dynoq._redis import ensure_initialized, translated_errors
 from dynoq.config import DEFAULT_MAX_PAYLOAD_BYTES, QueueSpec
+from dynoq.connect import AsyncClient, SyncClient
 from dynoq.errors import ConfigError
 
 
@@ -93,9 +91,10 @@ def _reconcile(spec: QueueSpec, stored: bytes | str | None) -> str | None:
     return None if existing == wanted else wanted.to_json()
 
 
-async def aregister(client: redis.asyncio.Redis, spec: QueueSpec) -> None:
+async def aregister(client: AsyncClient, spec: QueueSpec) -> None:
     """Records the queue in the registry (see the module docstring)."""
     key = registry_key(spec.namespace)
+    await ensure_initialized(client)
     with translated_errors():
         update = _reconcile(spec, await client.hget(key, spec.name))
         if update is not None and not await client.hsetnx(key, spec.name, update):
@@ -105,7 +104,7 @@ async def aregister(client: redis.asyncio.Redis, spec: QueueSpec) -> None:
                 await client.hset(key, spec.name, update)
 
 
-def register(client: redis.Redis, spec: QueueSpec) -> None:
+def register(client: SyncClient, spec: QueueSpec) -> None:
     """The blocking form of :func:`aregister`."""
     key = registry_key(spec.namespace)
     with translated_errors():
@@ -116,36 +115,39 @@ def register(client: redis.Redis, spec: QueueSpec) -> None:
                 client.hset(key, spec.name, update)
 
 
-async def alookup(client: redis.asyncio.Redis, namespace: str, name: str) -> QueueEntry | None:
+async def alookup(client: AsyncClient, namespace: str, name: str) -> QueueEntry | None:
+    await ensure_initialized(client)
     with translated_errors():
         stored = await client.hget(registry_key(namespace), name)
     return None if stored is None else QueueEntry.from_json(stored)
 
 
-def lookup(client: redis.Redis, namespace: str, name: str) -> QueueEntry | None:
+def lookup(client: SyncClient, namespace: str, name: str) -> QueueEntry | None:
     with translated_errors():
         stored = client.hget(registry_key(namespace), name)
     return None if stored is None else QueueEntry.from_json(stored)
 
 
-async def alist_queues(client: redis.asyncio.Redis, namespace: str) -> list[QueueEntry]:
+async def alist_queues(client: AsyncClient, namespace: str) -> list[QueueEntry]:
     """Every registered queue of the namespace, by name."""
+    await ensure_initialized(client)
     with translated_errors():
         stored = await client.hgetall(registry_key(namespace))
     return sorted((QueueEntry.from_json(v) for v in stored.values()), key=lambda e: e.name)
 
 
-def list_queues(client: redis.Redis, namespace: str) -> list[QueueEntry]:
+def list_queues(client: SyncClient, namespace: str) -> list[QueueEntry]:
     with translated_errors():
         stored: dict[bytes, bytes] = client.hgetall(registry_key(namespace))  # type: ignore[assignment]
     return sorted((QueueEntry.from_json(v) for v in stored.values()), key=lambda e: e.name)
 
 
-async def aunregister(client: redis.asyncio.Redis, namespace: str, name: str) -> bool:
+async def aunregister(client: AsyncClient, namespace: str, name: str) -> bool:
+    await ensure_initialized(client)
     with translated_errors():
         return bool(await client.hdel(registry_key(namespace), name))
 
 
-def unregister(client: redis.Redis, namespace: str, name: str) -> bool:
+def unregister(client: SyncClient, namespace: str, name: str) -> bool:
     with translated_errors():
         return bool(client.hdel(registry_key(namespace), name))

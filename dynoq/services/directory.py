@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import redis.asyncio
-
+from dynoq.connect import AsyncClient
 from dynoq.queue import AsyncQueue
 from dynoq.registry import QueueEntry, alist_queues, alookup, aunregister
 
@@ -23,9 +22,7 @@ class QueueDirectory:
     """Opens :class:`AsyncQueue` objects on one client, with the options the registry holds;
     a name not registered yet gets ``defaults`` when ``create`` is asked for."""
 
-    def __init__(
-        self, client: redis.asyncio.Redis, namespace: str, defaults: dict[str, Any]
-    ) -> None:
+    def __init__(self, client: AsyncClient, namespace: str, defaults: dict[str, Any]) -> None:
         self.client = client
         self.namespace = namespace
         self._defaults = defaults

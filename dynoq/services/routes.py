@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from dynoq._redis import ensure_initialized
 from dynoq.errors import InvalidMessage
 from dynoq.metrics import Metrics, QueueGauges
 from dynoq.models import Message
@@ -253,6 +254,7 @@ async def health(request: web.Request) -> web.Response:
 async def ready(request: web.Request) -> web.Response:
     client = request.app[DIRECTORY].client
     try:
+        await ensure_initialized(client)
         await client.ping()
     except Exception as exc:
         raise ApiError(503, "redis_unavailable", f"Redis is unavailable: {exc}") from None

@@ -15,12 +15,11 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-import redis.asyncio
 from prometheus_client import CollectorRegistry, start_http_server
 
 from dynoq._ops import BATCH_LIMIT, ScriptCall
-from dynoq._redis import AsyncScripts, translated_errors
-from dynoq.connect import async_client
+from dynoq._redis import AsyncScripts, ensure_initialized, translated_errors
+from dynoq.connect import AsyncClient, async_client
 from dynoq.errors import DynoqError
 from dynoq.metrics import Metrics
 from dynoq.registry import QueueEntry, alist_queues
@@ -51,7 +50,7 @@ class Sweeper:
 
     def __init__(
         self,
-        client: redis.asyncio.Redis,
+        client: AsyncClient,
         namespace: str,
         lease_seconds: float,
         metrics: Metrics | None = None,
@@ -66,6 +65,7 @@ class Sweeper:
     async def _take_lease(self, queue: str, shard: int) -> bool:
         key = lease_key(self.namespace, queue, shard)
         with translated_errors():
+            await ensure_initialized(self.client)
             return bool(await self.client.set(key, self.owner, nx=True, px=self._lease_ms))
 
     async def _sweep_shard(self, entry: QueueEntry, shard: int) -> tuple[int, int]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-import redis.asyncio
 from prometheus_client import CollectorRegistry
 
 from dynoq import AsyncQueue, Message, MessageState
+from dynoq.connect import async_client
 from dynoq.metrics import Metrics
 from dynoq.services import sweeper
 from dynoq.services.config import SweeperConfig
@@ -45,7 +45,7 @@ async def test_expired_leases_come_back_and_exhausted_ones_die(redis_url, namesp
 
 
 async def test_two_sweepers_never_sweep_the_same_shard_in_one_interval(redis_url, namespace):
-    client = redis.asyncio.Redis.from_url(redis_url)
+    client = async_client(redis_url)
     async with AsyncQueue.from_url(
         redis_url, "jobs", namespace=namespace, shards=4, unack_timeout=0.01
     ) as q:
