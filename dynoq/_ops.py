@@ -88,6 +88,14 @@ def _chunks(items: list[T], size: int) -> list[list[T]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+def _split(count: int, shards: list[int]) -> list[tuple[int, int]]:
+    """``count`` spread over ``shards`` in order, at most BATCH_LIMIT each: [(shard, n > 0)].
+    The parts never add up to more than ``count``."""
+    per, extra = divmod(count, len(shards))
+    parts = [(shard, min(per + (i < extra), BATCH_LIMIT)) for i, shard in enumerate(shards)]
+    return [(shard, n) for shard, n in parts if n > 0]
+
+
 class QueueOps:
     """The operations of one queue; its only mutable state is where pop starts next and which
     shards recently failed."""
@@ -220,26 +228,37 @@ class QueueOps:
             epoch = yield Wait(remaining, epoch)
 
     def _pop_round(self, count: int) -> Generator[Tolerant, Any, tuple[list[Message], int | None]]:
-        """One pass over the shards, starting one further each call so none starves. A shard
-        that fails is skipped, and left alone for a while, so one slow or failed node does not
-        stall pops from the others; only when every shard fails does the error surface."""
+        """One pass over the shards, starting one further each call so none starves.
+
+        The count is split over the shards that may still have messages, asked all at once
+        (one round trip, however many shards); shards that gave all they were asked for are
+        asked again for what is missing. The asks never add up to more than ``count``, so
+        nothing is leased that is not returned. A shard that fails is skipped and left alone
+        for a while, so one slow or failed node does not stall pops from the others; only
+        when every shard fails does the error surface."""
         shards = self.spec.shards
         start = self._cursor
         self._cursor = (start + 1) % shards
         order = [(start + i) % shards for i in range(shards)]
         now = time.monotonic()
-        healthy = [shard for shard in order if self._shard_retry_at.get(shard, 0.0) <= now]
+        pending = [s for s in order if self._shard_retry_at.get(s, 0.0) <= now] or order
+        more: list[int] = []  # shards that gave all they were asked for: they may have more
+        asked: set[int] = set()
         got: list[Message] = []
         wake_in_ms: int | None = None
         errors: list[DynoqError] = []
-        for shard in healthy or order:
-            while len(got) < count:
-                want = min(count - len(got), BATCH_LIMIT)
-                [reply] = yield Tolerant([self._pop_call(shard, want)])
+        while len(got) < count and (more or pending):
+            asks = _split(count - len(got), more + pending)
+            asked_now = {shard for shard, _ in asks}
+            asked |= asked_now
+            more = [s for s in more if s not in asked_now]
+            pending = [s for s in pending if s not in asked_now]
+            replies = yield Tolerant([self._pop_call(shard, n) for shard, n in asks])
+            for (shard, n), reply in zip(asks, replies, strict=True):
                 if isinstance(reply, DynoqError):
                     errors.append(reply)
                     self._shard_retry_at[shard] = time.monotonic() + SHARD_RETRY_SECONDS
-                    break
+                    continue
                 self._shard_retry_at.pop(shard, None)
                 now_ms, next_wake_ms, *flat = reply
                 lease_until = now_ms + self.spec.unack_timeout_ms
@@ -248,12 +267,10 @@ class QueueOps:
                 if next_wake_ms >= 0:
                     wake = next_wake_ms - now_ms
                     wake_in_ms = wake if wake_in_ms is None else min(wake_in_ms, wake)
-                if len(flat) // 2 < want:
-                    break
-            if len(got) >= count:
-                break
+                if len(flat) // 2 == n:
+                    more.append(shard)
         if errors and not got:
-            if len(errors) == len(healthy or order):
+            if len(errors) >= len(asked):
                 raise errors[0]
             retry_in_ms = round(SHARD_RETRY_SECONDS * 1000)
             wake_in_ms = retry_in_ms if wake_in_ms is None else min(wake_in_ms, retry_in_ms)

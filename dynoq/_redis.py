@@ -9,11 +9,13 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import redis
 import redis.asyncio
 import redis.asyncio.cluster
+import redis.cluster
 
 from dynoq._ops import DeleteKeys, ScriptCall
 from dynoq.errors import ConfigError, DynoqError, InvalidArgument, RedisUnavailable, ScriptFailed
@@ -74,6 +76,57 @@ class SyncScripts(_Scripts):
     def __init__(self, client: Any) -> None:
         super().__init__()
         self._client = client
+        self._pool: ThreadPoolExecutor | None = None
+        if isinstance(client, redis.cluster.RedisCluster):
+            self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dynoq-shard")
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+
+    def run_all(self, calls: list[ScriptCall | DeleteKeys], tolerant: bool) -> list[Any]:
+        """Runs the calls in one pipeline: one round trip (per node, in parallel, on a
+        cluster) instead of one per call. With ``tolerant``, a failed call's DynoqError is
+        its result instead of being raised."""
+        if not calls:
+            return []
+        if len(calls) > 1 and self._pool is not None:
+            # redis-py's cluster pipeline refuses EVALSHA: one thread per call instead.
+            return list(self._pool.map(lambda call: self._settle(call, None, tolerant), calls))
+        if len(calls) > 1:
+            try:
+                with translated_errors():
+                    pipe = self._client.pipeline(transaction=False)
+                    for call in calls:
+                        if isinstance(call, DeleteKeys):
+                            pipe.delete(*call.keys)
+                        else:
+                            sha = self._shas[call.script]
+                            pipe.evalsha(sha, len(call.keys), *call.keys, *call.args)
+                    replies = pipe.execute(raise_on_error=False)
+            except DynoqError:
+                if not tolerant:
+                    raise
+                replies = [None] * len(calls)  # find out call by call which ones fail
+        else:
+            replies = [None]
+        return [
+            self._settle(call, reply, tolerant) for call, reply in zip(calls, replies, strict=True)
+        ]
+
+    def _settle(self, call: ScriptCall | DeleteKeys, reply: Any, tolerant: bool) -> Any:
+        """A pipelined reply, or the call run on its own when it has none yet or hit NOSCRIPT."""
+        try:
+            if reply is None or isinstance(reply, redis.exceptions.NoScriptError):
+                return self.run(call)
+            if isinstance(reply, Exception):
+                with translated_errors():
+                    raise reply
+            return reply
+        except DynoqError as exc:
+            if tolerant:
+                return exc
+            raise
 
     def run(self, call: ScriptCall | DeleteKeys) -> Any:
         with translated_errors():

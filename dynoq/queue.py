@@ -6,10 +6,10 @@ Both run the operations of :mod:`dynoq._ops`; only how a step is executed differ
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, Generic, TypeVar
 
-from dynoq._ops import LISTEN, Call, Operation, QueueOps, Tolerant, Wait
+from dynoq._ops import LISTEN, Operation, QueueOps, Tolerant, Wait
 from dynoq._redis import (
     AsyncScripts,
     AsyncWakeListener,
@@ -36,13 +36,6 @@ def _raise_unexpected(results: list[Any]) -> None:
     for result in results:
         if isinstance(result, BaseException) and not isinstance(result, DynoqError):
             raise result
-
-
-def _failure_as_value(run: Callable[[Call], Any], call: Call) -> Any:
-    try:
-        return run(call)
-    except DynoqError as exc:
-        return exc
 
 
 class _QueueBase(Generic[C]):
@@ -220,9 +213,9 @@ class Queue(_QueueBase[SyncClient]):
                 self._registered = True
             while True:
                 if isinstance(step, list):
-                    result: Any = [self._scripts.run(c) for c in step]
+                    result: Any = self._scripts.run_all(step, tolerant=False)
                 elif isinstance(step, Tolerant):
-                    result = [_failure_as_value(self._scripts.run, c) for c in step.calls]
+                    result = self._scripts.run_all(step.calls, tolerant=True)
                 elif isinstance(step, Wait):
                     result = self._listener.wait(step.seconds, step.since)
                 else:
@@ -288,6 +281,7 @@ class Queue(_QueueBase[SyncClient]):
 
     def close(self) -> None:
         self._listener.close()
+        self._scripts.close()
         if self._owns_client:
             self.client.close()
 

@@ -10,6 +10,7 @@ import redis
 
 from dynoq.embedded import RedisServer, free_port
 from dynoq.errors import EmbeddedRedisError
+from dynoq.keys import CLUSTER_SLOTS
 
 CLUSTER_BUS_OFFSET = 10000
 
@@ -63,17 +64,33 @@ class LocalRedisCluster:
         try:
             for _ in range(self.masters * (1 + self.replicas)):
                 self.servers.append(RedisServer(port=_cluster_port(), extra_args=args).start())
-            addresses = [f"127.0.0.1:{s.port}" for s in self.servers]
-            subprocess.run(
-                ["redis-cli", "--cluster", "create", *addresses,
-                 "--cluster-replicas", str(self.replicas), "--cluster-yes"],
-                check=True, capture_output=True, timeout=60,
-            )  # fmt: skip
+            if self.masters >= 3:
+                addresses = [f"127.0.0.1:{s.port}" for s in self.servers]
+                subprocess.run(
+                    ["redis-cli", "--cluster", "create", *addresses,
+                     "--cluster-replicas", str(self.replicas), "--cluster-yes"],
+                    check=True, capture_output=True, timeout=60,
+                )  # fmt: skip
+            else:
+                self._create_small()
             self.wait_healthy()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _create_small(self) -> None:
+        """redis-cli refuses fewer than 3 masters; 1 or 2 (no replicas) are made by hand."""
+        if self.replicas:
+            raise EmbeddedRedisError("a local cluster of fewer than 3 masters has no replicas")
+        first = self.servers[0]
+        per_master = CLUSTER_SLOTS // self.masters
+        for i, server in enumerate(self.servers):
+            last = CLUSTER_SLOTS - 1 if i == self.masters - 1 else (i + 1) * per_master - 1
+            with self.node_client(server) as client:
+                client.execute_command("CLUSTER", "ADDSLOTSRANGE", i * per_master, last)
+                if server is not first:
+                    client.execute_command("CLUSTER", "MEET", "127.0.0.1", first.port)
 
     def node_client(self, server: RedisServer) -> redis.Redis:
         assert server.port is not None

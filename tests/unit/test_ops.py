@@ -46,3 +46,43 @@ def test_a_waiting_pop_listens_first_then_sleeps_until_the_next_due_time():
     step = op.send([[1000, 1250]])  # nothing popped; something comes due in 250 ms
     assert isinstance(step, Wait) and step.since == 0
     assert 0.25 <= step.seconds <= 0.26
+
+
+def drive_pop(op, shard_sizes: list[int]) -> tuple[int, int]:
+    """Runs a pop against shards holding ``shard_sizes`` messages (answering as pop.lua would);
+    returns (messages popped, round trips)."""
+    sizes = list(shard_sizes)
+    keys = QueueSpec("q", shards=len(sizes)).keys
+    step, trips = next(op), 0
+    try:
+        while True:
+            trips += 1
+            replies = []
+            for call in step.calls:
+                shard = next(i for i, k in enumerate(keys) if k.all == call.keys)
+                asked = call.args[1]
+                n = min(asked, sizes[shard])
+                sizes[shard] -= n
+                record = b"0|1|r|\xc0"
+                replies.append(
+                    [1000, -1, *[x for i in range(n) for x in (f"s{shard}-{i}".encode(), record)]]
+                )
+            step = op.send(replies)
+    except StopIteration as done:
+        return len(done.value), trips
+
+
+@pytest.mark.parametrize(
+    "sizes", [[1, 2, 3, 2], [8, 0, 0, 0], [0, 0, 0, 8], [2, 2, 2, 2], [0, 1, 0, 0], [5, 5, 5, 5]]
+)
+@pytest.mark.parametrize("count", [1, 3, 8, 30])
+def test_pop_gets_everything_available_up_to_count(sizes, count):
+    q = ops(shards=4)
+    got, trips = drive_pop(q.pop(count), sizes)
+    assert got == min(count, sum(sizes))
+    assert trips <= 4 + count  # one round trip fans out to every shard at once
+
+
+def test_a_large_pop_over_evenly_filled_shards_is_one_round_trip():
+    got, trips = drive_pop(ops(shards=8).pop(80), [10] * 8)
+    assert (got, trips) == (80, 1)
