@@ -157,7 +157,7 @@ class QueueOps:
             (parsed.receipt or None) if with_receipt else None,
             state,
             shard,
-            at if state is MessageState.DELAYED else None,
+            parsed.due_ms / 1000,
             at if state is MessageState.IN_FLIGHT else None,
         )
 

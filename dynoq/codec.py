@@ -30,14 +30,15 @@ def decode_payload(data: bytes) -> Any:
 
 
 class Record(NamedTuple):
-    """A stored message: ``<priority>|<attempts>|<receipt>|<payload>``."""
+    """A stored message: ``<priority>|<attempts>|<receipt>|<due_ms>|<payload>``."""
 
     priority: int
     attempts: int
     receipt: str
+    due_ms: int
     payload: bytes
 
 
 def parse_record(record: bytes) -> Record:
-    priority, attempts, receipt, payload = record.split(b"|", 3)
-    return Record(int(priority), int(attempts), receipt.decode(), payload)
+    priority, attempts, receipt, due_ms, payload = record.split(b"|", 4)
+    return Record(int(priority), int(attempts), receipt.decode(), int(due_ms), payload)

@@ -15,9 +15,10 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from dynoq.models import QueueStats
+from dynoq.models import Message, QueueStats
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+WAIT_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 60.0, 300.0, 3600.0)
 HANDLER_BUCKETS = (0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0)
 
 
@@ -45,6 +46,13 @@ class Metrics:
             buckets=HANDLER_BUCKETS,
             registry=registry,
         )
+        self.time_in_queue = Histogram(
+            "dynoq_time_in_queue_seconds",
+            "From when a message became due to when it was popped (Redis server clock).",
+            ["queue"],
+            buckets=WAIT_BUCKETS,
+            registry=registry,
+        )
         self.request_duration = Histogram(
             "dynoq_http_request_duration_seconds",
             "HTTP API request latency, by route and status.",
@@ -52,6 +60,17 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
+
+    def observe_popped(self, queue: str, unack_timeout: float, messages: list[Message]) -> None:
+        """Counts popped messages and how long each waited after it became due. The pop
+        time is the lease start (lease end minus the lease), so both ends of the wait are
+        read off the Redis server's clock."""
+        self.popped.labels(queue).inc(len(messages))
+        waited = self.time_in_queue.labels(queue)
+        for message in messages:
+            if message.lease_expires_at is not None and message.due_at is not None:
+                popped_at = message.lease_expires_at - unack_timeout
+                waited.observe(max(0.0, popped_at - message.due_at))
 
 
 StatsSource = Callable[[], Awaitable[Iterable[tuple[str, QueueStats]]]]

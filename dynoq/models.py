@@ -30,8 +30,9 @@ class Message:
     ``priority`` 0 is served first (0..99). ``delay`` is seconds until the message is due.
     ``attempts``, ``receipt``, ``state``, ``shard``, ``due_at`` and ``lease_expires_at`` are
     filled in by the queue: ``attempts`` counts deliveries, ``receipt`` identifies one delivery
-    (pass the message itself to ack/nack and it is used), ``due_at`` (delayed) and
-    ``lease_expires_at`` (in flight) are Unix times in seconds.
+    (pass the message itself to ack/nack and it is used). ``due_at`` is when the message is
+    due (delayed) or last became due (ready, in flight: so ``pop`` time minus ``due_at`` is the
+    time it waited), ``lease_expires_at`` when its lease ends (in flight); Unix seconds.
     """
 
     id: str

@@ -236,7 +236,7 @@ class _Run:
             for _ in range(taken - len(messages)):
                 self.slots.release()
             if messages:
-                self.metrics.popped.labels(queue.name).inc(len(messages))
+                self.metrics.observe_popped(queue.name, queue.spec.unack_timeout, messages)
             for message in messages:
                 if self.stop.is_set():  # popped while stopping: straight back
                     await self._give_back(queue, message)

@@ -26,7 +26,7 @@ local max_deliveries = check_int(ARGV[7], 'max_deliveries', 0, 2^31)
 if not redis.call('ZSCORE', shard.in_flight, id) then return 0 end
 local record = redis.call('HGET', shard.messages, id)
 if not record then return 0 end
-local priority, attempts, current_receipt = split_record(record)
+local priority, attempts, current_receipt, _, payload = split_record(record)
 if receipt ~= '' and receipt ~= current_receipt then return 0 end
 
 redis.call('ZREM', shard.in_flight, id)
@@ -35,6 +35,8 @@ if max_deliveries > 0 and attempts >= max_deliveries then
   return 1
 end
 move_ready_by(shard, now, move_limit, max_deliveries)
+redis.call('HSET', shard.messages, id,
+  make_record(priority, attempts, current_receipt, now + delay_ms, payload))
 enqueue(shard, id, priority, now, delay_ms)
 wake_consumers(channel)
 return 1

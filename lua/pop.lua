@@ -13,7 +13,7 @@
 -- ARGV[6]     move_limit      max due/expired messages moved to ready first
 -- Returns: {now_ms, next_wake_ms, id1, record1, id2, record2, ...} where next_wake_ms is when
 --          something may next become ready (now_ms if ready is not empty, -1 if never) and
---          each record is the message's new "<priority>|<attempts>|<receipt>|<payload>".
+--          each record is the message's new "<priority>|<attempts>|<receipt>|<due_ms>|<payload>".
 -- Errors: 'ERR dynoq bad argument <name>' before any write.
 --!include lib/shard.lua
 
@@ -39,8 +39,8 @@ if #popped > 0 then
   for i, id in ipairs(ids) do
     local record = records[i]
     if record then
-      local priority, attempts, _, payload = split_record(record)
-      record = make_record(priority, attempts + 1, receipt_prefix .. i, payload)
+      local priority, attempts, _, due_ms, payload = split_record(record)
+      record = make_record(priority, attempts + 1, receipt_prefix .. i, due_ms, payload)
       new_records[#new_records + 1] = id
       new_records[#new_records + 1] = record
       leases[#leases + 1] = lease_base + priority

@@ -30,7 +30,8 @@ move_ready_by(shard, now, move_limit, 0)
 
 for i = first, #ARGV, 4 do
   local id, priority, delay_ms, payload = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), ARGV[i + 3]
-  if redis.call('HSET', shard.messages, id, make_record(priority, 0, '', payload)) == 0 then
+  local record = make_record(priority, 0, '', now + delay_ms, payload)
+  if redis.call('HSET', shard.messages, id, record) == 0 then
     -- the id existed: take it out of whichever set holds it
     local where = locate(shard, id)
     if where then redis.call('ZREM', shard[where], id) end

@@ -27,8 +27,8 @@ local requeued = 0
 for _, id in ipairs(ids) do
   if redis.call('ZREM', shard.dead, id) == 1 then
     local record = redis.call('HGET', shard.messages, id)
-    local priority, _, _, payload = split_record(record)
-    redis.call('HSET', shard.messages, id, make_record(priority, 0, '', payload))
+    local priority, _, _, _, payload = split_record(record)
+    redis.call('HSET', shard.messages, id, make_record(priority, 0, '', now, payload))
     enqueue_ready(shard, id, priority)
     requeued = requeued + 1
   end

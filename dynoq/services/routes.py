@@ -127,7 +127,7 @@ async def pop(request: web.Request) -> web.Response:
     queue = await _queue(request)
     messages = await queue.pop(count, wait)
     if messages:
-        request.app[METRICS].popped.labels(queue.name).inc(len(messages))
+        request.app[METRICS].observe_popped(queue.name, queue.spec.unack_timeout, messages)
     out = [
         {k: v for k, v in message_json(m).items() if k not in ("state", "shard")} for m in messages
     ]

@@ -5,7 +5,8 @@
 --   KEYS[2] delayed    zset  member id, score due_ms * 128 + priority
 --   KEYS[3] in_flight  zset  member id, score lease_deadline_ms * 128 + priority
 --   KEYS[4] dead       zset  member id, score dead_lettered_at_ms
---   KEYS[5] messages   hash  id -> "<priority>|<attempts>|<receipt>|<payload>"
+--   KEYS[5] messages   hash  id -> "<priority>|<attempts>|<receipt>|<due_ms>|<payload>"
+--                       (due_ms: when it last became due, for time-in-queue)
 --   KEYS[6] seq        string counter giving ready messages their arrival order;
 --                       deleted whenever ready is empty, so an idle queue holds no keys.
 -- Every score is an integer below 2^53, so a double holds it exactly.
@@ -47,16 +48,29 @@ local function check_now(now_arg)
   return resolve_now_ms(now_arg)
 end
 
+-- priority, attempts, receipt, due_ms, payload
 local function split_record(record)
   local a = string.find(record, '|', 1, true)
   local b = string.find(record, '|', a + 1, true)
   local c = string.find(record, '|', b + 1, true)
+  local d = string.find(record, '|', c + 1, true)
   return tonumber(string.sub(record, 1, a - 1)), tonumber(string.sub(record, a + 1, b - 1)),
-    string.sub(record, b + 1, c - 1), string.sub(record, c + 1)
+    string.sub(record, b + 1, c - 1), tonumber(string.sub(record, c + 1, d - 1)),
+    string.sub(record, d + 1)
 end
 
-local function make_record(priority, attempts, receipt, payload)
-  return priority .. '|' .. attempts .. '|' .. receipt .. '|' .. payload
+local function make_record(priority, attempts, receipt, due_ms, payload)
+  return priority .. '|' .. attempts .. '|' .. receipt .. '|' .. string.format('%d', due_ms)
+    .. '|' .. payload
+end
+
+-- Rewrites the record's due time (the moment it became due again), keeping the rest.
+local function set_due(shard, id, due_ms)
+  local record = redis.call('HGET', shard.messages, id)
+  if record then
+    local priority, attempts, receipt, _, payload = split_record(record)
+    redis.call('HSET', shard.messages, id, make_record(priority, attempts, receipt, due_ms, payload))
+  end
 end
 
 local function enqueue_ready(shard, id, priority)
@@ -118,8 +132,11 @@ local function move_ready_by(shard, now, limit, max_deliveries)
       dead_letter(shard, id, now)
       dead_lettered = dead_lettered + 1
     else
+      if not take_due then
+        set_due(shard, id, math.floor(score / TIME_SCALE)) -- due again when its lease ran out
+        requeued = requeued + 1
+      end
       enqueue_ready(shard, id, priority)
-      if not take_due then requeued = requeued + 1 end
     end
   end
   return requeued, dead_lettered

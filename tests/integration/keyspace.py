@@ -13,7 +13,7 @@ TIME_SCALE = 128
 
 def shard_state(raw: redis.Redis, queue: Any, shard: int = 0) -> dict[str, Any]:
     """Every key of one shard, decoded: zsets as [(id, score)], the record hash as
-    {id: (priority, attempts, receipt, payload bytes)}, seq as an int or None."""
+    {id: (priority, attempts, receipt, due_ms, payload bytes)}, seq as an int or None."""
     keys = queue.spec.keys[shard]
 
     def zset(key: str) -> list[tuple[str, int]]:
@@ -21,8 +21,10 @@ def shard_state(raw: redis.Redis, queue: Any, shard: int = 0) -> dict[str, Any]:
 
     records = {}
     for field, value in raw.hgetall(keys.messages).items():
-        priority, attempts, receipt, payload = value.split(b"|", 3)
-        records[field.decode()] = (int(priority), int(attempts), receipt.decode(), payload)
+        priority, attempts, receipt, due_ms, payload = value.split(b"|", 4)
+        records[field.decode()] = (
+            int(priority), int(attempts), receipt.decode(), int(due_ms), payload,
+        )  # fmt: skip
     seq = raw.get(keys.seq)
     return {
         "ready": zset(keys.ready),

@@ -91,3 +91,23 @@ def test_sweep_works_in_batches_until_done(make_queue, raw, clock):
     clock.advance(1)
     assert q.sweep() == 2500
     assert q.stats().ready == 2500 and q.stats().in_flight == 0
+
+
+def test_a_popped_message_tells_when_it_became_due(make_queue, clock):
+    """pop time minus due_at is how long a message waited: the time-in-queue metric."""
+    q = make_queue(clock=clock, unack_timeout=5)
+    start = clock.now_ms()
+    q.push([Message("now", 1), Message("later", 2, delay=2)])
+    clock.advance(3)
+    first = {m.id: m.due_at for m in q.pop(2)}
+    assert first == {"now": start / 1000, "later": (start + 2000) / 1000}
+    clock.advance(5)  # both leases run out at start + 8 s
+    q.sweep()
+    assert {m.due_at for m in q.pop(2)} == {(start + 8000) / 1000}
+    q.nack("now", delay=1)
+    q.push(Message("moved", 3, delay=60))
+    q.set_delay("moved", 2)
+    clock.advance(2)
+    got = {m.id: m.due_at for m in q.pop(2)}
+    now = clock.now_ms()
+    assert got == {"now": (now - 1000) / 1000, "moved": now / 1000}

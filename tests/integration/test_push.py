@@ -30,9 +30,9 @@ def test_push_writes_ready_and_delayed_entries(make_queue, raw, clock):
         "in_flight": [],
         "dead": [],
         "messages": {
-            "a": (0, 0, "", packed({"n": 1})),
-            "b": (7, 0, "", packed("two")),
-            "c": (3, 0, "", packed(b"three")),
+            "a": (0, 0, "", now, packed({"n": 1})),
+            "b": (7, 0, "", now, packed("two")),
+            "c": (3, 0, "", now + 2500, packed(b"three")),
         },
         "seq": 2,
     }
@@ -48,7 +48,7 @@ def test_push_of_an_existing_id_replaces_it_and_cancels_its_lease(make_queue, ra
     state = shard_state(raw, q)
     assert state["in_flight"] == []
     assert state["delayed"] == [("a", timed_score(clock.now_ms() + 1000, 2))]
-    assert state["messages"] == {"a": (2, 0, "", packed("v2"))}
+    assert state["messages"] == {"a": (2, 0, "", clock.now_ms() + 1000, packed("v2"))}
     assert q.ack(leased) is False, "the old delivery's ack must not touch the new message"
 
     clock.advance(1)

@@ -49,6 +49,9 @@ async def test_counters_and_gauges_after_a_known_workload(make_api):
         (("method", "POST"), ("route", "/v1/queues/{queue}/messages"), ("status", "201")),
     )
     assert got[pushes] == 1
+    assert got[q("dynoq_time_in_queue_seconds_count")] == 3
+    waited = got[q("dynoq_time_in_queue_seconds_sum")]
+    assert 0 <= waited < 60, "three messages popped right after being pushed waited little"
 
 
 async def test_gauges_are_cached_between_scrapes(make_api):

@@ -63,7 +63,7 @@ def drive_pop(op, shard_sizes: list[int]) -> tuple[int, int]:
                 asked = call.args[1]
                 n = min(asked, sizes[shard])
                 sizes[shard] -= n
-                record = b"0|1|r|\xc0"
+                record = b"0|1|r|900|\xc0"
                 replies.append(
                     [1000, -1, *[x for i in range(n) for x in (f"s{shard}-{i}".encode(), record)]]
                 )
