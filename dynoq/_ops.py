@@ -117,6 +117,11 @@ class QueueOps:
     def _shard(self, message_id: str) -> int:
         return shard_of(message_id, self.spec.shards)
 
+    def _on_one(self, script: str, message_id: str, *args: str | int | bytes) -> Operation[bool]:
+        """One script call on the shard of ``message_id``; its 0/1 reply as a bool."""
+        [reply] = yield [self._call(script, self._shard(message_id), *args)]
+        return bool(reply)
+
     def _encode(self, messages: Message | Iterable[Message]) -> list[tuple[Message, bytes]]:
         if isinstance(messages, Message):
             batch: list[Any] = [messages]
@@ -318,48 +323,47 @@ class QueueOps:
     ) -> Operation[bool]:
         message_id, receipt_arg = self._id_and_receipt(message, receipt)
         delay_ms = to_ms(check_seconds(delay, "delay", InvalidArgument))
-        call = self._call(
-            "nack",
-            self._shard(message_id),
-            self._now(),
-            self.spec.channel,
-            MOVE_LIMIT,
-            message_id,
-            delay_ms,
-            receipt_arg,
-            self.spec.max_deliveries,
+        return (
+            yield from self._on_one(
+                "nack",
+                message_id,
+                self._now(),
+                self.spec.channel,
+                MOVE_LIMIT,
+                message_id,
+                delay_ms,
+                receipt_arg,
+                self.spec.max_deliveries,
+            )
         )
-        [reply] = yield [call]
-        return bool(reply)
 
     def set_unack_timeout(self, message: str | Message, timeout: float) -> Operation[bool]:
         message_id, _ = self._id_and_receipt(message, None)
         lease_ms = to_ms(check_seconds(timeout, "timeout", InvalidArgument))
-        call = self._call(
-            "set_unack_timeout", self._shard(message_id), self._now(), message_id, lease_ms
+        return (
+            yield from self._on_one(
+                "set_unack_timeout", message_id, self._now(), message_id, lease_ms
+            )
         )
-        [reply] = yield [call]
-        return bool(reply)
 
     def set_delay(self, message: str | Message, delay: float) -> Operation[bool]:
         message_id, _ = self._id_and_receipt(message, None)
         delay_ms = to_ms(check_seconds(delay, "delay", InvalidArgument))
-        call = self._call(
-            "set_delay",
-            self._shard(message_id),
-            self._now(),
-            self.spec.channel,
-            MOVE_LIMIT,
-            message_id,
-            delay_ms,
+        return (
+            yield from self._on_one(
+                "set_delay",
+                message_id,
+                self._now(),
+                self.spec.channel,
+                MOVE_LIMIT,
+                message_id,
+                delay_ms,
+            )
         )
-        [reply] = yield [call]
-        return bool(reply)
 
     def remove(self, message: str | Message) -> Operation[bool]:
         message_id, _ = self._id_and_receipt(message, None)
-        [reply] = yield [self._call("remove", self._shard(message_id), message_id)]
-        return bool(reply)
+        return (yield from self._on_one("remove", message_id, message_id))
 
     # -- looking ---------------------------------------------------------------------------
 
