@@ -28,16 +28,50 @@ end
 -- Whatever came due before this push is ahead of it in the ready order.
 move_ready_by(shard, now, move_limit, 0)
 
+-- The last occurrence of an id in the batch wins, as if pushed one after the other.
+local last_index, ids = {}, {}
+for i = first, #ARGV, 4 do last_index[ARGV[i]] = i end
 for i = first, #ARGV, 4 do
-  local id, priority, delay_ms, payload = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), ARGV[i + 3]
-  local record = make_record(priority, 0, '', now + delay_ms, payload)
-  if redis.call('HSET', shard.messages, id, record) == 0 then
-    -- the id existed: take it out of whichever set holds it
-    local where = locate(shard, id)
-    if where then redis.call('ZREM', shard[where], id) end
-  end
-  enqueue(shard, id, priority, now, delay_ms)
+  if last_index[ARGV[i]] == i then ids[#ids + 1] = i end
 end
+
+-- Ids that exist leave whichever set holds them (a few calls per batch, not per message).
+if redis.call('HLEN', shard.messages) > 0 then
+  local names = {}
+  for n, i in ipairs(ids) do names[n] = ARGV[i] end
+  for _, key in ipairs({shard.ready, shard.delayed, shard.in_flight, shard.dead}) do
+    local scores = redis.call('ZMSCORE', key, unpack(names))
+    local found = {}
+    for n, score in ipairs(scores) do
+      if score then found[#found + 1] = names[n] end
+    end
+    if #found > 0 then redis.call('ZREM', key, unpack(found)) end
+  end
+end
+
+local records, ready, delayed = {}, {}, {}
+local ready_count = 0
+for _, i in ipairs(ids) do
+  if tonumber(ARGV[i + 2]) == 0 then ready_count = ready_count + 1 end
+end
+local seq = 0
+if ready_count > 0 then seq = redis.call('INCRBY', shard.seq, ready_count) - ready_count end
+for _, i in ipairs(ids) do
+  local id, priority, delay_ms = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+  records[#records + 1] = id
+  records[#records + 1] = make_record(priority, 0, '', now + delay_ms, ARGV[i + 3])
+  if delay_ms > 0 then
+    delayed[#delayed + 1] = (now + delay_ms) * TIME_SCALE + priority
+    delayed[#delayed + 1] = id
+  else
+    seq = seq + 1
+    ready[#ready + 1] = priority * PRIORITY_SPAN + seq
+    ready[#ready + 1] = id
+  end
+end
+redis.call('HSET', shard.messages, unpack(records))
+if #ready > 0 then redis.call('ZADD', shard.ready, unpack(ready)) end
+if #delayed > 0 then redis.call('ZADD', shard.delayed, unpack(delayed)) end
 forget_seq_if_ready_empty(shard)
 wake_consumers(channel)
 return (#ARGV - first + 1) / 4
