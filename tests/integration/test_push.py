@@ -109,3 +109,17 @@ def test_large_batches_keep_push_order_across_script_calls(make_queue):
     q = make_queue()
     q.push([Message(f"m{i:05}", i) for i in range(2500)])  # three calls of at most 1000
     assert [m.payload for m in q.pop(2500)] == list(range(2500))
+
+
+def test_an_id_twice_in_one_batch_ends_as_its_last_occurrence(make_queue, raw, clock):
+    q = make_queue(clock=clock)
+    assert q.push([Message("a", 1), Message("b", 0), Message("a", 2, delay=5)]) == ["a", "b", "a"]
+    state = shard_state(raw, q)
+    assert [i for i, _ in state["ready"]] == ["b"]
+    assert [i for i, _ in state["delayed"]] == ["a"]
+    assert state["messages"]["a"][4] == packed(2)
+    q.push([Message("c", 1, delay=5), Message("c", 3)])
+    state = shard_state(raw, q)
+    assert [i for i, _ in state["ready"]] == ["b", "c"] and [i for i, _ in state["delayed"]] == [
+        "a"
+    ]
