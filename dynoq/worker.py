@@ -152,6 +152,29 @@ class Worker:
         await _Run(self, stop or asyncio.Event()).run()
 
 
+class AckBatcher:
+    """Acks of one queue that come in during one turn of the event loop, sent as one
+    ``ack_many`` (one round trip per shard instead of one per message)."""
+
+    def __init__(self, queue: AsyncQueue, acked: Callable[[int], None]) -> None:
+        self.queue = queue
+        self._acked = acked
+        self._pending: list[Message] = []
+        self._flush: asyncio.Task[None] | None = None
+
+    async def ack(self, message: Message) -> None:
+        """Returns once the batch holding ``message`` was sent; raises what ack_many raised."""
+        self._pending.append(message)
+        if self._flush is None:
+            self._flush = asyncio.create_task(self._send())
+        await asyncio.shield(self._flush)
+
+    async def _send(self) -> None:
+        await asyncio.sleep(0)  # let the handlers finishing in this turn join the batch
+        batch, self._pending, self._flush = self._pending, [], None
+        self._acked(await self.queue.ack_many(batch))
+
+
 class _Run:
     """One run of a worker: its client, queues, slots and running handler tasks."""
 
@@ -180,6 +203,10 @@ class _Run:
                 max_deliveries=h.max_deliveries,
             )
             for name, h in self.worker.handlers.items()
+        }
+        self.ack_batchers = {
+            name: AckBatcher(queue, self.metrics.acked.labels(name).inc)
+            for name, queue in queues.items()
         }
         try:
             for queue in queues.values():  # a shard count clash must stop the worker, not loop
@@ -273,8 +300,7 @@ class _Run:
             )
         try:
             if outcome == "ok":
-                if await queue.ack(message):
-                    self.metrics.acked.labels(queue.name).inc()
+                await self.ack_batchers[queue.name].ack(message)
             elif handler.max_deliveries and message.attempts >= handler.max_deliveries:
                 if await queue.nack(message):  # the core dead-letters it
                     self.metrics.dead_lettered.labels(queue.name).inc()
