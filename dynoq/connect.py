@@ -23,6 +23,7 @@ from dynoq.urls import RedisTarget, Topology, parse_redis_url
 SyncClient = redis.Redis | redis.cluster.RedisCluster
 AsyncClient = redis.asyncio.Redis | redis.asyncio.cluster.RedisCluster
 
+ASYNC_MAX_CONNECTIONS = 100
 DEFAULT_TIMEOUTS = {"socket_timeout": 5.0, "socket_connect_timeout": 5.0}
 _FLOAT_OPTIONS = ("socket_timeout", "socket_connect_timeout", "health_check_interval")
 _TEXT_OPTIONS = ("ssl_cert_reqs", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "client_name")
@@ -90,7 +91,17 @@ def sync_client(url: str) -> SyncClient:
 def async_client(url: str) -> AsyncClient:
     target = parse_redis_url(url)
     if target.topology in (Topology.STANDALONE, Topology.EMBEDDED):
-        return _from_standalone_url(redis.asyncio.Redis, resolve_url(url))  # type: ignore[no-any-return]
+        # A blocking pool: past max_connections concurrent commands wait for a connection
+        # (up to 20 s) instead of failing with "Too many connections".
+        resolved = resolve_url(url)
+        try:
+            pool = redis.asyncio.BlockingConnectionPool.from_url(
+                resolved, max_connections=ASYNC_MAX_CONNECTIONS, timeout=20,
+                decode_responses=False, **DEFAULT_TIMEOUTS,
+            )  # fmt: skip
+        except ValueError as exc:
+            raise ConfigError(f"bad Redis URL {url!r}: {exc}") from exc
+        return redis.asyncio.Redis.from_pool(pool)
     options = _client_options(target)
     if target.topology is Topology.CLUSTER:
         nodes = [redis.asyncio.cluster.ClusterNode(host, port) for host, port in target.nodes]
