@@ -278,7 +278,12 @@ class _Run:
         self.slots.release()
 
     async def _handle(self, handler: Handler, queue: AsyncQueue, message: Message) -> None:
-        heartbeat = asyncio.create_task(self._heartbeat(handler, queue, message))
+        # Most handlers finish before a third of the lease: a timer, not a task, until then.
+        heartbeat: list[asyncio.Task[None]] = []
+        timer = asyncio.get_running_loop().call_later(
+            handler.unack_timeout / 3,
+            lambda: heartbeat.append(asyncio.create_task(self._heartbeat(handler, queue, message))),
+        )
         started = time.perf_counter()
         outcome = "abandoned"
         try:
@@ -294,7 +299,9 @@ class _Run:
             outcome = "error"
             log.exception("handler for %r failed on message %r", queue.name, message.id)
         finally:
-            heartbeat.cancel()
+            timer.cancel()
+            for task in heartbeat:
+                task.cancel()
             self.metrics.handler_duration.labels(queue.name, outcome).observe(
                 time.perf_counter() - started
             )
@@ -311,15 +318,15 @@ class _Run:
             log.warning("could not settle message %r of %r: %s", message.id, queue.name, exc)
 
     async def _heartbeat(self, handler: Handler, queue: AsyncQueue, message: Message) -> None:
-        interval = handler.unack_timeout / 3
+        """Extends the lease now, then every third of it, until cancelled."""
         while True:
-            await asyncio.sleep(interval)
             try:
                 if not await queue.set_unack_timeout(message, handler.unack_timeout):
                     log.warning("message %r of %r is no longer leased", message.id, queue.name)
                     return
             except DynoqError as exc:
                 log.warning("lease extension of %r failed: %s", message.id, exc)
+            await asyncio.sleep(handler.unack_timeout / 3)
 
     async def _give_back(self, queue: AsyncQueue, message: Message) -> None:
         try:
