@@ -96,13 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("queue")
     purge.add_argument("--yes", action="store_true", help="really do it")
 
-    demo = command("demo", "run producers and consumers on a queue, live")
+    demo = command("demo", "the HTTP API, a sweeper and a worker on a queue, live")
     demo.add_argument("--messages", type=int, default=2000, help="how many messages (default 2000)")
-    demo.add_argument("--shards", type=int, default=4, help="shards of the demo queue (default 4)")
     demo.add_argument(
-        "--services",
+        "--shards", type=int, default=4, help="shards of the --library demo's queue (default 4)"
+    )
+    demo.add_argument(
+        "--library",
         action="store_true",
-        help="run the HTTP API, a sweeper and a worker instead of bare producers/consumers",
+        help="bare library producers and consumers instead of the services",
     )
     return parser
 
@@ -173,7 +175,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     if args.messages < 1:
         raise CliError("--messages must be at least 1")
-    if args.services:
+    if not args.library:
         from dynoq import demo_services
 
         return demo_services.main(_service_url(args), args.messages)

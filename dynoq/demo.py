@@ -1,4 +1,4 @@
-"""``dynoq demo``: producers, consumers and a crashing consumer on one queue, live."""
+"""``dynoq demo --library``: producers, consumers and a crashing consumer on one queue, live."""
 
 from __future__ import annotations
 

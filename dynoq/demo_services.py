@@ -1,4 +1,4 @@
-"""``dynoq demo --services``: the HTTP API, a sweeper and a worker in one process, live.
+"""``dynoq demo``: the HTTP API, a sweeper and a worker in one process, live.
 
 Producers push over HTTP (mixed priorities and delays, a few poison messages); a consumer pops
 over HTTP and "crashes" without acking, so the sweeper hands its leases back; the worker
@@ -17,8 +17,9 @@ from typing import Any
 import aiohttp
 from prometheus_client import CollectorRegistry
 
+from dynoq._redis import ensure_initialized, translated_errors
 from dynoq.backoff import Constant
-from dynoq.connect import resolve_url
+from dynoq.connect import async_client, resolve_url
 from dynoq.embedded import free_port
 from dynoq.models import Message
 from dynoq.services import server, sweeper
@@ -94,7 +95,7 @@ async def run_services_demo(url: str, total: int) -> int:
     worker = _make_worker(url, namespace, handled, failures, expired)
     ids = [f"job-{i:05}" for i in range(total)]
     poison = len(range(0, total, POISON_EVERY))
-    print(f"dynoq demo --services: HTTP API on {base}, a sweeper and a worker, on {url}")
+    print(f"dynoq demo: HTTP API on {base}, a sweeper and a worker, on {url}")
     print(f"{total} messages pushed over HTTP, {poison} of them poison; a consumer crashes")
     services = [
         asyncio.create_task(
@@ -183,4 +184,17 @@ def main(url: str, total: int) -> int:
     # The demo shows failures itself; the services' own logs would garble the live line.
     logging.getLogger("dynoq").setLevel(logging.CRITICAL)
     # Resolved once, so the services share one embedded server and do not each warn about it.
-    return asyncio.run(run_services_demo(resolve_url(url), total))
+    resolved = resolve_url(url)
+    asyncio.run(_check_reachable(resolved))
+    return asyncio.run(run_services_demo(resolved, total))
+
+
+async def _check_reachable(url: str) -> None:
+    """Fails with RedisUnavailable before any service starts, rather than half-way through."""
+    client = async_client(url)
+    try:
+        await ensure_initialized(client)
+        with translated_errors():
+            await client.ping()
+    finally:
+        await client.aclose()

@@ -34,14 +34,14 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 
 def test_demo_runs_on_the_embedded_redis_and_every_message_is_acked():
-    result = run_cli("demo", "--messages", "300", "--shards", "2")
+    result = run_cli("demo", "--library", "--messages", "300", "--shards", "2")
     assert result.returncode == 0, result.stderr
     assert "every message acked exactly once: True (300/300)" in result.stdout
     assert "left behind: ready 0, delayed 0, in flight 0" in result.stdout
 
 
 def test_demo_against_a_given_redis_url(redis_url):
-    result = run_cli("demo", "--messages", "100", "--redis-url", redis_url)
+    result = run_cli("demo", "--library", "--messages", "100", "--redis-url", redis_url)
     assert result.returncode == 0, result.stderr
 
 

@@ -186,6 +186,6 @@ def test_command_errors_are_one_line(args, message):
 
 
 def test_demo_with_services_runs_the_api_a_sweeper_and_a_worker(redis_url):
-    result = run_cli("demo", "--services", "--messages", "300", "--redis-url", redis_url)
+    result = run_cli("demo", "--messages", "300", "--redis-url", redis_url)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr
     assert "handled: 297, dead-lettered (poison): 3 of 3" in result.stdout
