@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test bench bench-http lint redis-server
+.PHONY: demo test bench bench-peers bench-http lint redis-server
 
 demo: redis-server $(INSTALLED)
 	$(VENV)/bin/dynoq demo
@@ -14,6 +14,10 @@ test: redis-server $(INSTALLED)
 
 bench: redis-server $(INSTALLED)
 	$(VENV)/bin/python benchmarks/queue_throughput.py
+
+bench-peers: redis-server $(INSTALLED)
+	$(VENV)/bin/pip install --quiet -e '.[dev,bench]'
+	$(VENV)/bin/python -m benchmarks run
 
 bench-http: redis-server $(INSTALLED)
 	$(VENV)/bin/python benchmarks/http_api.py
