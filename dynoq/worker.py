@@ -250,9 +250,13 @@ class _Run:
                 self.slots.release()
                 return
             taken = 1
-            while taken < MAX_POP and not self.slots.locked():
-                await self.slots.acquire()
-                taken += 1
+            for _ in range(2):  # let handlers finishing in this turn free their slots too
+                while taken < MAX_POP and not self.slots.locked():
+                    await self.slots.acquire()
+                    taken += 1
+                if taken >= self.config.concurrency // 4:
+                    break
+                await asyncio.sleep(0)
             try:
                 messages = await queue.pop(taken, wait=self.config.poll_wait)
             except DynoqError as exc:
