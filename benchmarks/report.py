@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmarks.queue_throughput import print_table
+
 REFERENCE = "dynoq"  # ratios are to this row, drain ratios to dynoq-worker
 WORKER_REFERENCE = "dynoq-worker"
-
-
-def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    print(f"\n{title}")
-    for r in [header, ["-" * w for w in widths], *rows]:
-        pairs = enumerate(zip(r, widths, strict=True))
-        cells = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in pairs]
-        print("  " + "  ".join(cells))
 
 
 def fig(stat: dict[str, float] | None, digits: int = 0) -> str:
