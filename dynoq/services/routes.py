@@ -70,16 +70,24 @@ async def _queue(request: web.Request, *, create: bool = False) -> AsyncQueue:
     return await request.app[DIRECTORY].get(request.match_info["queue"], create=create)
 
 
-def _parse_messages(body: dict[str, Any]) -> list[Message]:
+def _batch(body: dict[str, Any], shape: str) -> list[tuple[str, dict[str, Any]]]:
+    """The ``messages`` list of a body: 1..MAX_BATCH objects, each with its JSON path."""
     items = get_list(body, "messages")
     assert items is not None
     if not 1 <= len(items) <= MAX_BATCH:
-        raise bad_input(f"messages must hold 1..{MAX_BATCH} messages", "messages")
-    parsed = []
+        raise bad_input(f"messages must hold 1..{MAX_BATCH} entries", "messages")
+    batch = []
     for index, item in enumerate(items):
         where = f"messages[{index}]"
         if not isinstance(item, dict):
-            raise bad_input(f"{where} must be an object", where)
+            raise bad_input(f"{where} must be {shape}", where)
+        batch.append((where, item))
+    return batch
+
+
+def _parse_messages(body: dict[str, Any]) -> list[Message]:
+    parsed = []
+    for where, item in _batch(body, "an object"):
         only_fields(item, MESSAGE_FIELDS, f"{where}.")
         try:
             parsed.append(
@@ -137,15 +145,8 @@ async def pop(request: web.Request) -> web.Response:
 async def ack(request: web.Request) -> web.Response:
     body = await read_body(request)
     only_fields(body, ("messages",))
-    items = get_list(body, "messages")
-    assert items is not None
-    if not 1 <= len(items) <= MAX_BATCH:
-        raise bad_input(f"messages must hold 1..{MAX_BATCH} entries", "messages")
     receipts = []
-    for index, item in enumerate(items):
-        where = f"messages[{index}]"
-        if not isinstance(item, dict):
-            raise bad_input(f"{where} must be an object with id and receipt", where)
+    for where, item in _batch(body, "an object with id and receipt"):
         only_fields(item, ("id", "receipt"), f"{where}.")
         message_id = get_str(item, "id", required=True)
         receipt = get_str(item, "receipt", required=True)
