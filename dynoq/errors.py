@@ -8,6 +8,11 @@ Every exception dynoq raises derives from :class:`DynoqError`::
     │       └── PayloadTooLarge the encoded payload is over the queue's max_payload_bytes
     ├── ConfigError             a bad queue option, name or Redis URL (also a ValueError)
     ├── EmbeddedRedisError      the embedded redis-server could not be found or started
+    │   └── InvalidDefinition   a workflow or task definition with problems; .problems lists
+    │                           every (json_path, message) found, not just the first
+    ├── NotFound                no such workflow, task or definition (HTTP 404)
+    ├── Conflict                the operation does not fit the current state (HTTP 409)
+    ├── ScriptError             a JavaScript expression failed, timed out or hit its memory limit
     ├── RedisUnavailable        Redis could not be reached or the connection was lost;
     │                           the redis-py exception is kept as __cause__
     └── ScriptFailed            Redis answered a script call with an unexpected error
@@ -58,3 +63,25 @@ class RedisUnavailable(DynoqError):
 
 class ScriptFailed(DynoqError):
     """Redis returned an unexpected error for a queue script; the cause is attached."""
+
+
+class InvalidDefinition(InvalidArgument):
+    """A workflow or task definition is invalid; ``problems`` holds every (json_path, message)."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        listed = "; ".join(f"{path}: {message}" for path, message in problems)
+        first = problems[0][0] if problems else None
+        super().__init__(f"invalid definition: {listed}", field=first)
+        self.problems = problems
+
+
+class NotFound(DynoqError, LookupError):
+    """No workflow, task or definition has the given name or id."""
+
+
+class Conflict(DynoqError):
+    """The operation does not apply to the current state (e.g. resuming a running workflow)."""
+
+
+class ScriptError(DynoqError):
+    """A JavaScript expression failed to compile or run, or ran out of time or memory."""
