@@ -68,6 +68,14 @@ def expression_problems(template: Any) -> list[tuple[str, str]]:
     return problems
 
 
+def with_placeholders(text: str, placeholder: str = "null") -> str:
+    """The string with ``$${`` unescaped and each ``${...}`` replaced by ``placeholder``.
+
+    Used to syntax-check a script that will only be complete once its expressions are resolved.
+    """
+    return "".join(part if isinstance(part, str) else placeholder for part in _parse_string(text))
+
+
 def lookup(context: Any, path: tuple[Segment, ...]) -> Any:
     """The value at ``path`` in ``context``, or None when any segment is missing."""
     value = context
@@ -109,13 +117,14 @@ def _strings(template: Any, sub_path: str) -> Iterator[tuple[str, str]]:
         yield sub_path, template
     elif isinstance(template, Mapping):
         for key, value in template.items():
-            yield from _strings(value, sub_path + _key_path(key))
+            yield from _strings(value, sub_path + key_path(key))
     elif isinstance(template, list | tuple):
         for index, item in enumerate(template):
             yield from _strings(item, f"{sub_path}[{index}]")
 
 
-def _key_path(key: Any) -> str:
+def key_path(key: Any) -> str:
+    """The JSON path step for a map key: ``.name``, or ``["odd key"]`` when it is not a name."""
     text = str(key)
     return f".{text}" if _IDENTIFIER.fullmatch(text) else f"[{json.dumps(text)}]"
 
