@@ -27,7 +27,7 @@ from dynoq.workflow.definitions import (
     WorkflowTimeoutPolicy,
 )
 from dynoq.workflow.model import Task, TaskStatus, Workflow, WorkflowStatus
-from dynoq.workflow.structure import Layout, base_ref, iteration_ref, layout
+from dynoq.workflow.structure import Layout, layout
 from dynoq.workflow.tasks import TaskFactory, workflow_task_of
 
 MAX_PASSES = 500  # bounds a decide on a pathological definition (e.g. a loop that never waits)
@@ -375,13 +375,17 @@ class _Run:
         task.reason_for_incompletion = f"{what} timed out"
         self.finish(task, TaskStatus.TIMED_OUT)
         if tdef.timeout_policy is TaskTimeoutPolicy.TIME_OUT_WF:
-            self.end(WorkflowStatus.TIMED_OUT, f"task {task.reference_task_name}: {what} timed out", task)
+            self.end(
+                WorkflowStatus.TIMED_OUT, f"task {task.reference_task_name}: {what} timed out", task
+            )
         return True
 
     def handle_failure(self, task: Task) -> None:
         wt = workflow_task_of(self, task)
         tdef = self.task_def(task)
-        allowed = wt.retry_count if wt.retry_count is not None else (tdef.retry_count if tdef else 0)
+        allowed = (
+            wt.retry_count if wt.retry_count is not None else (tdef.retry_count if tdef else 0)
+        )
         if task.status.retriable and wt.type not in NEVER_RETRIED and task.retry_count < allowed:
             task.retried = True
             self.changed()
@@ -430,7 +434,10 @@ class _Run:
         self.end(WorkflowStatus.COMPLETED, "", None)
 
     def end(
-        self, status: WorkflowStatus, reason: str, task: Task | None,
+        self,
+        status: WorkflowStatus,
+        reason: str,
+        task: Task | None,
         output: dict[str, Any] | None = None,
     ) -> None:
         wf = self.wf
@@ -487,8 +494,11 @@ class _Run:
         wf = self.wf
         if wf.parent_workflow_id:
             self.out.parent_notice = ParentNotice(
-                wf.parent_workflow_id, wf.parent_workflow_task_id, wf.status,
-                dict(wf.output), wf.reason_for_incompletion,
+                wf.parent_workflow_id,
+                wf.parent_workflow_task_id,
+                wf.status,
+                dict(wf.output),
+                wf.reason_for_incompletion,
             )
 
     def next_due(self) -> int | None:
@@ -507,7 +517,8 @@ class _Run:
                 if tdef is None:
                     continue
                 candidates.extend(
-                    when for when, _, by_policy in self.task_deadlines(task, tdef)
+                    when
+                    for when, _, by_policy in self.task_deadlines(task, tdef)
                     if not by_policy or tdef.timeout_policy is not TaskTimeoutPolicy.ALERT_ONLY
                 )
                 if task.status is TaskStatus.SCHEDULED:

@@ -65,7 +65,11 @@ def now_ms() -> int:
 
 class WorkflowEngine:
     def __init__(
-        self, client: AsyncClient, namespace: str = "dynoq", *, shards: int = 1,
+        self,
+        client: AsyncClient,
+        namespace: str = "dynoq",
+        *,
+        shards: int = 1,
         javascript: JavaScript | None = None,
     ) -> None:
         self.client = client
@@ -74,7 +78,11 @@ class WorkflowEngine:
         self.store = WorkflowStore(client, namespace)
         self.js = javascript or JavaScript()
         self.decider_queue = AsyncQueue(
-            client, DECIDER_QUEUE, namespace=namespace, shards=shards, unack_timeout=LOCK_LEASE_MS / 1000
+            client,
+            DECIDER_QUEUE,
+            namespace=namespace,
+            shards=shards,
+            unack_timeout=LOCK_LEASE_MS / 1000,
         )
         self._task_queues: dict[str, AsyncQueue] = {}
         self._definitions: dict[tuple[str, int, int, int], WorkflowDef] = {}
@@ -89,7 +97,7 @@ class WorkflowEngine:
 
     async def aclose(self) -> None:
         if self._owns_client:
-            await self.client.aclose()  # type: ignore[union-attr]
+            await self.client.aclose()
 
     async def __aenter__(self) -> WorkflowEngine:
         return self
@@ -102,11 +110,15 @@ class WorkflowEngine:
         if queue is None:
             try:
                 queue = AsyncQueue(
-                    self.client, TASK_QUEUE_PREFIX + task_type,
-                    namespace=self.namespace, shards=self.shards,
+                    self.client,
+                    TASK_QUEUE_PREFIX + task_type,
+                    namespace=self.namespace,
+                    shards=self.shards,
                 )
             except ValueError as exc:
-                raise InvalidArgument(f"bad task type {task_type!r}: {exc}", field="taskType") from exc
+                raise InvalidArgument(
+                    f"bad task type {task_type!r}: {exc}", field="taskType"
+                ) from exc
             self._task_queues[task_type] = queue
         return queue
 
@@ -197,8 +209,10 @@ class WorkflowEngine:
     def definition_of(self, workflow: Workflow) -> WorkflowDef:
         doc = workflow.workflow_definition
         key = (
-            str(doc.get("name")), int(doc.get("version", 1)),
-            int(doc.get("createTime") or 0), int(doc.get("updateTime") or 0),
+            str(doc.get("name")),
+            int(doc.get("version", 1)),
+            int(doc.get("createTime") or 0),
+            int(doc.get("updateTime") or 0),
         )
         found = self._definitions.get(key)
         if found is None:
@@ -225,7 +239,9 @@ class WorkflowEngine:
     ) -> str:
         """The new workflow's id (or the existing one's for a known idempotency key)."""
         if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 99:
-            raise InvalidArgument(f"priority must be an int in 0..99, got {priority!r}", field="priority")
+            raise InvalidArgument(
+                f"priority must be an int in 0..99, got {priority!r}", field="priority"
+            )
         if input is not None and not isinstance(input, dict):
             raise InvalidArgument("input must be a JSON object", field="input")
         if workflow_def is not None:
@@ -293,22 +309,31 @@ class WorkflowEngine:
         return SearchPage(total, results)
 
     async def running_workflow_ids(
-        self, name: str, version: int | None = None,
-        start_time: int | None = None, end_time: int | None = None,
+        self,
+        name: str,
+        version: int | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
     ) -> list[str]:
         page = await self.search(
             SearchFilter(
-                workflow_types=(name,), statuses=(WorkflowStatus.RUNNING,),
-                start_time_from=start_time, start_time_to=end_time,
+                workflow_types=(name,),
+                statuses=(WorkflowStatus.RUNNING,),
+                start_time_from=start_time,
+                start_time_to=end_time,
             ),
-            0, 10_000,
+            0,
+            10_000,
         )
         return [
             w.workflow_id for w in page.results if version is None or w.workflow_version == version
         ]
 
     async def correlated(
-        self, name: str, correlation_id: str, include_closed: bool = False,
+        self,
+        name: str,
+        correlation_id: str,
+        include_closed: bool = False,
         include_tasks: bool = False,
     ) -> list[Workflow]:
         page = await self.search(
@@ -337,8 +362,12 @@ class WorkflowEngine:
                 wf = decision.workflow
                 await self.start_workflow(
                     definition.failure_workflow,
-                    {"workflowId": wf.workflow_id, "reason": reason, "failureStatus": str(wf.status),
-                     "failedWorkflow": wf.to_doc()},
+                    {
+                        "workflowId": wf.workflow_id,
+                        "reason": reason,
+                        "failureStatus": str(wf.status),
+                        "failedWorkflow": wf.to_doc(),
+                    },
                     correlation_id=wf.correlation_id,
                     workflow_id=f"{wf.workflow_id}-failure-{wf.task_counter}",
                 )
@@ -354,31 +383,41 @@ class WorkflowEngine:
         if use_latest_definitions:
             current = await self._view(workflow_id)
             latest = await self.get_workflow_def(current.workflow_name)
-        await self.process(
-            workflow_id, Operation("restart"), wait=True, definition=latest
-        )
+        await self.process(workflow_id, Operation("restart"), wait=True, definition=latest)
 
     async def retry(self, workflow_id: str, resume_subworkflow_tasks: bool = False) -> None:
         await self.process(workflow_id, Operation("retry"), wait=True)
 
     async def rerun(
-        self, workflow_id: str, *, from_task_id: str = "",
+        self,
+        workflow_id: str,
+        *,
+        from_task_id: str = "",
         task_input: dict[str, Any] | None = None,
         workflow_input: dict[str, Any] | None = None,
         correlation_id: str | None = None,
     ) -> str:
         params = {
-            "from_task_id": from_task_id, "task_input": task_input,
-            "workflow_input": workflow_input, "correlation_id": correlation_id,
+            "from_task_id": from_task_id,
+            "task_input": task_input,
+            "workflow_input": workflow_input,
+            "correlation_id": correlation_id,
         }
         await self.process(workflow_id, Operation("rerun", params), wait=True)
         return workflow_id
 
     async def skip_task(
-        self, workflow_id: str, reference_name: str,
-        task_input: dict[str, Any] | None = None, task_output: dict[str, Any] | None = None,
+        self,
+        workflow_id: str,
+        reference_name: str,
+        task_input: dict[str, Any] | None = None,
+        task_output: dict[str, Any] | None = None,
     ) -> None:
-        params = {"reference_name": reference_name, "task_input": task_input, "task_output": task_output}
+        params = {
+            "reference_name": reference_name,
+            "task_input": task_input,
+            "task_output": task_output,
+        }
         await self.process(workflow_id, Operation("skip", params), wait=True)
 
     async def remove_workflow(self, workflow_id: str) -> None:
@@ -434,8 +473,13 @@ class WorkflowEngine:
                 state.workflow_definition = workflow_def_to_doc(definition)
                 state.workflow_definition["updateTime"] = now_ms()
             decision = decide(
-                state, definition or self.definition_of(state), await self.task_defs(),
-                events, now_ms(), self.js, operation,
+                state,
+                definition or self.definition_of(state),
+                await self.task_defs(),
+                events,
+                now_ms(),
+                self.js,
+                operation,
             )
             await self._carry_out(workflow_id, state.status, decision, token, len(events), entry)
             return decision
@@ -445,8 +489,13 @@ class WorkflowEngine:
                 await self.wake(workflow_id, state.priority if state else 0)
 
     async def _carry_out(
-        self, workflow_id: str, before: WorkflowStatus, decision: Decision, token: str,
-        applied: int, entry: Message | None,
+        self,
+        workflow_id: str,
+        before: WorkflowStatus,
+        decision: Decision,
+        token: str,
+        applied: int,
+        entry: Message | None,
     ) -> None:
         wf = decision.workflow
         if decision.changed or applied:
@@ -460,13 +509,19 @@ class WorkflowEngine:
         for child in decision.children:
             await self._start_child(child)
         for child_id in decision.terminate_children:
-            if await self.store.post(child_id, {"kind": "terminate", "reason": "parent ended", "time": now_ms()}):
+            if await self.store.post(
+                child_id, {"kind": "terminate", "reason": "parent ended", "time": now_ms()}
+            ):
                 await self.wake(child_id, wf.priority)
         if decision.parent_notice is not None:
             n = decision.parent_notice
             event = {
-                "kind": "child", "taskId": n.parent_task_id, "status": str(n.status),
-                "output": n.output, "reason": n.reason, "time": now_ms(),
+                "kind": "child",
+                "taskId": n.parent_task_id,
+                "status": str(n.status),
+                "output": n.output,
+                "reason": n.reason,
+                "time": now_ms(),
             }
             if await self.store.post(n.parent_workflow_id, event):
                 await self.wake(n.parent_workflow_id, 0)
@@ -486,20 +541,33 @@ class WorkflowEngine:
             await self.task_queue(removal.task_type).remove(removal.task_id)
 
     async def _start_child(self, child: Any) -> None:
-        parent = (child.parent_workflow_id, child.parent_workflow_task_id) if child.parent_workflow_id else None
+        parent = (
+            (child.parent_workflow_id, child.parent_workflow_task_id)
+            if child.parent_workflow_id
+            else None
+        )
         try:
             await self.start_workflow(
-                child.name, child.input, version=child.version, correlation_id=child.correlation_id,
-                priority=child.priority, workflow_def=child.definition,
-                task_to_domain=child.task_to_domain, workflow_id=child.workflow_id, parent=parent,
+                child.name,
+                child.input,
+                version=child.version,
+                correlation_id=child.correlation_id,
+                priority=child.priority,
+                workflow_def=child.definition,
+                task_to_domain=child.task_to_domain,
+                workflow_id=child.workflow_id,
+                parent=parent,
             )
         except DynoqError as exc:
             if parent is None:
                 log.error("could not start workflow %s: %s", child.name, exc)
                 return
             event = {
-                "kind": "child", "taskId": parent[1], "status": str(WorkflowStatus.FAILED),
-                "output": {}, "reason": f"could not start sub-workflow {child.name}: {exc}",
+                "kind": "child",
+                "taskId": parent[1],
+                "status": str(WorkflowStatus.FAILED),
+                "output": {},
+                "reason": f"could not start sub-workflow {child.name}: {exc}",
                 "time": now_ms(),
             }
             await self.store.post(parent[0], event)
@@ -520,12 +588,18 @@ class WorkflowEngine:
         if entry is not None:
             await self.decider_queue.nack(entry, delay=delay)
         else:
-            await self.decider_queue.push(Message(wf.workflow_id, priority=wf.priority, delay=delay))
+            await self.decider_queue.push(
+                Message(wf.workflow_id, priority=wf.priority, delay=delay)
+            )
 
     # -- workers ----------------------------------------------------------------------------
     async def poll(
-        self, task_type: str, count: int = 1, wait: float = 0.0,
-        worker_id: str = "", domain: str = "",
+        self,
+        task_type: str,
+        count: int = 1,
+        wait: float = 0.0,
+        worker_id: str = "",
+        domain: str = "",
     ) -> list[Task]:
         """Up to count tasks, now IN_PROGRESS for this worker; waits up to wait s for the first."""
         queue = self.task_queue(task_type)
@@ -551,8 +625,11 @@ class WorkflowEngine:
         tdef = (await self.task_defs()).get(task.task_def_name)
         if tdef is not None and (tdef.concurrent_exec_limit or tdef.rate_limit_per_frequency):
             wait_ms = await self.store.claim_slot(
-                tdef.name, task.task_id, tdef.concurrent_exec_limit,
-                tdef.rate_limit_per_frequency, 1000 * max(1, tdef.rate_limit_frequency_in_seconds),
+                tdef.name,
+                task.task_id,
+                tdef.concurrent_exec_limit,
+                tdef.rate_limit_per_frequency,
+                1000 * max(1, tdef.rate_limit_frequency_in_seconds),
             )
             if wait_ms:
                 await queue.nack(message, delay=wait_ms / 1000)
@@ -576,7 +653,8 @@ class WorkflowEngine:
         """Records a worker's result; returns the task as it is after the update."""
         if result.status not in RESULT_STATUSES:
             raise InvalidArgument(
-                f"status must be one of {sorted(RESULT_STATUSES)}, got {result.status}", field="status"
+                f"status must be one of {sorted(RESULT_STATUSES)}, got {result.status}",
+                field="status",
             )
         workflow_id = workflow_id_of_task(result.task_id)
         if not workflow_id:
@@ -593,16 +671,22 @@ class WorkflowEngine:
         now = now_ms()
         if result.logs:
             await self.store.add_logs(
-                workflow_id, task.task_id,
+                workflow_id,
+                task.task_id,
                 [{"log": line, "taskId": task.task_id, "createdTime": now} for line in result.logs],
             )
         if task.status.terminal or workflow.status.terminal:
             return task  # a late or duplicated result changes nothing
         event = {
-            "kind": "update", "taskId": task.task_id, "status": str(result.status),
-            "outputData": result.output_data, "reasonForIncompletion": result.reason_for_incompletion,
-            "callbackAfterSeconds": result.callback_after_seconds, "workerId": result.worker_id,
-            "extendLease": result.extend_lease, "time": now,
+            "kind": "update",
+            "taskId": task.task_id,
+            "status": str(result.status),
+            "outputData": result.output_data,
+            "reasonForIncompletion": result.reason_for_incompletion,
+            "callbackAfterSeconds": result.callback_after_seconds,
+            "workerId": result.worker_id,
+            "extendLease": result.extend_lease,
+            "time": now,
         }
         if not await self.store.post(workflow_id, event):
             raise NotFound(f"no workflow {workflow_id}")
@@ -629,7 +713,8 @@ class WorkflowEngine:
     async def add_task_log(self, task_id: str, message: str) -> None:
         task = await self.get_task(task_id)
         await self.store.add_logs(
-            task.workflow_instance_id, task_id,
+            task.workflow_instance_id,
+            task_id,
             [{"log": message, "taskId": task_id, "createdTime": now_ms()}],
         )
 
@@ -662,7 +747,9 @@ def task_result_from_doc(doc: Mapping[str, Any]) -> TaskResult:
         raise InvalidArgument("outputData must be a JSON object", field="outputData")
     callback = doc.get("callbackAfterSeconds") or 0
     if isinstance(callback, bool) or not isinstance(callback, int) or callback < 0:
-        raise InvalidArgument("callbackAfterSeconds must be an int >= 0", field="callbackAfterSeconds")
+        raise InvalidArgument(
+            "callbackAfterSeconds must be an int >= 0", field="callbackAfterSeconds"
+        )
     logs = []
     for entry in doc.get("logs") or ():
         logs.append(str(entry.get("log", "")) if isinstance(entry, Mapping) else str(entry))

@@ -114,7 +114,9 @@ def _rerun(run: _Run, params: dict[str, Any]) -> None:
         return
     start = next((t for t in wf.tasks if t.task_id == from_id), None)
     if start is None:
-        raise InvalidArgument(f"workflow {wf.workflow_id} has no task {from_id}", field="reRunFromTaskId")
+        raise InvalidArgument(
+            f"workflow {wf.workflow_id} has no task {from_id}", field="reRunFromTaskId"
+        )
     _drop_tasks(run, [t for t in wf.tasks if t.seq >= start.seq])
     _reopen(wf, run.now)
     wf.output = {}
@@ -148,7 +150,9 @@ def _skip(run: _Run, params: dict[str, Any]) -> None:
     ref = str(params.get("reference_name") or "")
     wt = layout(run.definition).task(ref)
     if wt is None:
-        raise InvalidArgument(f"workflow {wf.workflow_name} has no task {ref!r}", field="taskReferenceName")
+        raise InvalidArgument(
+            f"workflow {wf.workflow_name} has no task {ref!r}", field="taskReferenceName"
+        )
     existing = next(
         (t for t in reversed(wf.tasks) if t.reference_task_name == ref and not t.retried), None
     )

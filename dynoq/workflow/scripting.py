@@ -15,10 +15,12 @@ not delete is thrown away and a fresh one takes its place.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import threading
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from typing import Any
 
@@ -90,6 +92,7 @@ class JavaScript:
         self.timeout = timeout
         self.max_memory_bytes = max_memory_bytes
         self._local = threading.local()
+        self._thread: ThreadPoolExecutor | None = None
 
     def evaluate(self, expression: str, bindings: Mapping[str, Any]) -> Any:
         """The JSON value of the expression's last statement, with ``$`` = a copy of bindings."""
@@ -111,6 +114,17 @@ class JavaScript:
         return result if isinstance(result, str) else None
 
     def _run(self, code: str) -> Any:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return self._run_here(code)
+        # mini-racer refuses time limits on a thread running an event loop: evaluate on a
+        # thread of our own and wait (the expression is short; the limit bounds the wait).
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="dynoq-js")
+        return self._thread.submit(self._run_here, code).result()
+
+    def _run_here(self, code: str) -> Any:
         context = self._context()
         try:
             return context.eval(code, timeout_sec=self.timeout, max_memory=self.max_memory_bytes)

@@ -97,9 +97,7 @@ class WorkflowStore:
     ) -> bool:
         k = self.keys(workflow_id)
         state = pack(workflow.to_doc()) if workflow is not None else b""
-        saved = await self._script(
-            "save", [k.state, k.inbox, k.lock], [token, state, applied, "0"]
-        )
+        saved = await self._script("save", [k.state, k.inbox, k.lock], [token, state, applied, "0"])
         return bool(saved)
 
     async def release(self, workflow_id: str, token: str) -> int:
@@ -157,21 +155,32 @@ class WorkflowStore:
             pipe = self.client.pipeline(transaction=False)
             if previous is not None and previous is not wf.status:
                 pipe.zrem(self._index("status", str(previous)), wf.workflow_id)
-                pipe.zrem(self._index("type", wf.workflow_name, "status", str(previous)), wf.workflow_id)
+                pipe.zrem(
+                    self._index("type", wf.workflow_name, "status", str(previous)), wf.workflow_id
+                )
             for key in self._index_keys(wf, wf.status):
                 pipe.zadd(key, {wf.workflow_id: score})
             pipe.hset(f"{self.ns}:wfsummary", wf.workflow_id, pack(summary))
             await pipe.execute()
 
-    async def ids_by_status(self, status: WorkflowStatus, count: int, after: float = 0) -> list[tuple[str, float]]:
+    async def ids_by_status(
+        self, status: WorkflowStatus, count: int, after: float = 0
+    ) -> list[tuple[str, float]]:
         """Up to count (id, start time) in one status, oldest first, from start time ``after``."""
         with translated_errors():
             rows = await self.client.zrangebyscore(
-                self._index("status", str(status)), after, "+inf", start=0, num=count, withscores=True
+                self._index("status", str(status)),
+                after,
+                "+inf",
+                start=0,
+                num=count,
+                withscores=True,
             )
         return [(r[0].decode(), float(r[1])) for r in rows]
 
-    async def search(self, where: SearchFilter, start: int, size: int) -> tuple[int, list[dict[str, Any]]]:
+    async def search(
+        self, where: SearchFilter, start: int, size: int
+    ) -> tuple[int, list[dict[str, Any]]]:
         """(total hits, summaries of the page), newest first."""
         key = self._search_index(where)
         high = "+inf" if where.start_time_to is None else where.start_time_to
@@ -261,9 +270,16 @@ class WorkflowStore:
         return held.decode() if held else None
 
     async def record_poll(self, task_type: str, worker_id: str, domain: str, now_ms: int) -> None:
-        entry = {"queueName": task_type, "domain": domain or None, "workerId": worker_id, "lastPollTime": now_ms}
+        entry = {
+            "queueName": task_type,
+            "domain": domain or None,
+            "workerId": worker_id,
+            "lastPollTime": now_ms,
+        }
         with translated_errors():
-            await self.client.hset(f"{self.ns}:wfpolls:{task_type}", worker_id or "-", json.dumps(entry))
+            await self.client.hset(
+                f"{self.ns}:wfpolls:{task_type}", worker_id or "-", json.dumps(entry)
+            )
 
     async def poll_data(self, task_type: str) -> list[dict[str, Any]]:
         with translated_errors():
@@ -274,10 +290,14 @@ class WorkflowStore:
         tag = f"{self.ns}:wflimit:{{{task_def}}}"
         return [f"{tag}:running", f"{tag}:window"]
 
-    async def claim_slot(self, task_def: str, task_id: str, limit: int, rate: int, window_ms: int) -> int:
+    async def claim_slot(
+        self, task_def: str, task_id: str, limit: int, rate: int, window_ms: int
+    ) -> int:
         """0 when the task may start now; else ms to wait."""
         return int(
-            await self._script("claim", self._limit_keys(task_def), [task_id, limit, rate, window_ms])
+            await self._script(
+                "claim", self._limit_keys(task_def), [task_id, limit, rate, window_ms]
+            )
         )
 
     async def release_slots(self, slots: list[tuple[str, str]]) -> None:

@@ -42,7 +42,9 @@ class Layout:
         self.places: dict[str, Place] = {}
         self._index(definition.tasks, None, "")
 
-    def _index(self, tasks: tuple[WorkflowTask, ...], owner: WorkflowTask | None, loop: str) -> None:
+    def _index(
+        self, tasks: tuple[WorkflowTask, ...], owner: WorkflowTask | None, loop: str
+    ) -> None:
         for i, task in enumerate(tasks):
             self.places[task.task_reference_name] = Place(tasks, i, owner, loop)
             inner = task.task_reference_name if task.type is TaskType.DO_WHILE else loop

@@ -93,8 +93,13 @@ class TaskFactory:
 
     # -- scheduling -------------------------------------------------------------------------
     def schedule(
-        self, wt: WorkflowTask, iteration: int, *, retry_of: Task | None = None,
-        delay_ms: int = 0, extra_input: dict[str, Any] | None = None,
+        self,
+        wt: WorkflowTask,
+        iteration: int,
+        *,
+        retry_of: Task | None = None,
+        delay_ms: int = 0,
+        extra_input: dict[str, Any] | None = None,
     ) -> Task | None:
         """Creates the task for ``wt`` (unless that reference already has one) and starts it."""
         run = self.run
@@ -168,7 +173,10 @@ class TaskFactory:
             self.done(task, {})
             for branch in wt.fork_tasks:
                 if branch:
-                    self.schedule(branch[0], iteration if run.layout.loop_of(branch[0].task_reference_name) else 0)
+                    self.schedule(
+                        branch[0],
+                        iteration if run.layout.loop_of(branch[0].task_reference_name) else 0,
+                    )
             self.schedule_join_after(wt, iteration)
         elif kind is TaskType.FORK_JOIN_DYNAMIC:
             self.start_dynamic_fork(task, wt, iteration)
@@ -176,7 +184,9 @@ class TaskFactory:
             self.start_switch(task, wt, iteration)
         elif kind is TaskType.INLINE:
             try:
-                result = run.js.evaluate(str(task.input_data.get("expression", "")), task.input_data)
+                result = run.js.evaluate(
+                    str(task.input_data.get("expression", "")), task.input_data
+                )
             except ScriptError as exc:
                 self.fail(task, str(exc))
             else:
@@ -204,7 +214,10 @@ class TaskFactory:
     def schedule_join_after(self, fork: WorkflowTask, iteration: int) -> None:
         following = self.run.layout.next_after(fork.task_reference_name)
         if following is not None and following.type is TaskType.JOIN:
-            self.schedule(following, iteration if self.run.layout.loop_of(following.task_reference_name) else 0)
+            self.schedule(
+                following,
+                iteration if self.run.layout.loop_of(following.task_reference_name) else 0,
+            )
 
     def start_wait(self, task: Task) -> None:
         now = self.run.now
@@ -244,7 +257,9 @@ class TaskFactory:
             ChildStart(
                 workflow_id=child_id,
                 name=name or str((definition or {}).get("name", "")),
-                version=int(version) if isinstance(version, int | str) and str(version).isdigit() else None,
+                version=int(version)
+                if isinstance(version, int | str) and str(version).isdigit()
+                else None,
                 input=dict(task.input_data),
                 correlation_id=run.wf.correlation_id,
                 priority=run.wf.priority,
@@ -281,7 +296,10 @@ class TaskFactory:
                 reference_task_name=ref,
                 task_def_name=name,
                 workflow_instance_id=run.wf.workflow_id,
-                input_data={**(doc.get("inputParameters") or {}), **(given if isinstance(given, dict) else {})},
+                input_data={
+                    **(doc.get("inputParameters") or {}),
+                    **(given if isinstance(given, dict) else {}),
+                },
                 seq=len(run.wf.tasks) + 1,
                 scheduled_time=run.now,
                 first_scheduled_time=run.now,
@@ -313,7 +331,9 @@ class TaskFactory:
             case = task.input_data.get(wt.expression)
         key = case_key(case)
         branch = wt.decision_cases.get(key, wt.default_case)
-        self.done(task, {"evaluationResult": [key], "selectedCase": key, "hasChildren": bool(branch)})
+        self.done(
+            task, {"evaluationResult": [key], "selectedCase": key, "hasChildren": bool(branch)}
+        )
         if branch:
             self.schedule(branch[0], iteration)
 
@@ -326,7 +346,9 @@ class TaskFactory:
             "TERMINATED": WorkflowStatus.TERMINATED,
         }.get(wanted)
         if status is None:
-            self.fail(task, f"terminationStatus must be COMPLETED, FAILED or TERMINATED, not {wanted}")
+            self.fail(
+                task, f"terminationStatus must be COMPLETED, FAILED or TERMINATED, not {wanted}"
+            )
             return
         output = task.input_data.get("workflowOutput")
         output = output if isinstance(output, dict) else {}
@@ -360,9 +382,7 @@ class TaskFactory:
         run = self.run
         wt = workflow_task_of(run, task)
         names = task.input_data.get("joinOn") or list(wt.join_on)
-        refs = [
-            iteration_ref(r, task.iteration) if run.layout.loop_of(r) else r for r in names
-        ]
+        refs = [iteration_ref(r, task.iteration) if run.layout.loop_of(r) else r for r in names]
         joined = [self.latest(r) for r in refs]
         if any(t is None or not t.status.terminal or not t.executed for t in joined):
             return False
@@ -377,8 +397,7 @@ class TaskFactory:
         ref = task.reference_task_name
         n = task.iteration
         body = [
-            t for t in run.wf.tasks
-            if t.loop_parent == ref and t.iteration == n and not t.retried
+            t for t in run.wf.tasks if t.loop_parent == ref and t.iteration == n and not t.retried
         ]
         if any(not t.status.terminal or not t.executed for t in body):
             return False
@@ -387,7 +406,9 @@ class TaskFactory:
         bindings = {**task.input_data, ref: {**task.output_data}, **outputs}
         wt = workflow_task_of(run, task)
         try:
-            again = bool(run.js.evaluate(wt.loop_condition, bindings)) if wt.loop_condition else False
+            again = (
+                bool(run.js.evaluate(wt.loop_condition, bindings)) if wt.loop_condition else False
+            )
         except ScriptError as exc:
             self.fail(task, str(exc))
             return True
