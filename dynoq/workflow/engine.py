@@ -57,6 +57,7 @@ LOCK_LEASE_MS = 30_000
 LOCK_RETRY_SECONDS = 0.02
 MAX_POSTPONE_MS = 3_600_000  # a running workflow is looked at at least hourly
 TASK_DEFS_TTL_SECONDS = 1.0
+REPAIR_GRACE_MS = 5_000  # a task message is pushed this long after its task is saved, at most
 
 
 def now_ms() -> int:
@@ -592,6 +593,52 @@ class WorkflowEngine:
                 Message(wf.workflow_id, priority=wf.priority, delay=delay)
             )
 
+    # -- repairs ----------------------------------------------------------------------------
+    async def repair(self, workflow_id: str) -> list[str]:
+        """Repairs what a crash may have left behind in a running workflow; the kinds of
+        repair made: ``decider_entry``, ``task_message``, ``redecide``."""
+        try:
+            view = await self._view(workflow_id)
+        except NotFound:
+            return []
+        if view.status is not WorkflowStatus.RUNNING:
+            return []
+        made: list[str] = []
+        if await self.decider_queue.ensure(Message(workflow_id, priority=view.priority)):
+            made.append("decider_entry")
+        old = now_ms() - REPAIR_GRACE_MS
+        if any(_waits_on_queue(t) and _queued_since(t) < old for t in view.tasks):
+            made.extend(await self._restore_task_messages(workflow_id, old))
+        if not any(not t.status.terminal for t in view.tasks):
+            await self.wake(workflow_id, view.priority)
+            made.append("redecide")
+        return made
+
+    async def _restore_task_messages(self, workflow_id: str, old: int) -> list[str]:
+        token = uuid.uuid4().hex
+        got = await self.store.acquire(workflow_id, token, LOCK_LEASE_MS)
+        if got is None:
+            return []  # being decided right now: nothing to repair
+        made: list[str] = []
+        try:
+            state, events = got
+            if state is None:
+                return []
+            view = current_view(
+                state, self.definition_of(state), await self.task_defs(), events, now_ms()
+            )
+            for task in view.tasks:
+                if not (_waits_on_queue(task) and _queued_since(task) < old):
+                    continue
+                queue = self.task_queue(task.task_type)
+                if not await queue.contains(task.task_id):
+                    await queue.push(Message(task.task_id, priority=view.priority))
+                    made.append("task_message")
+        finally:
+            if await self.store.release(workflow_id, token):
+                await self.wake(workflow_id)
+        return made
+
     # -- workers ----------------------------------------------------------------------------
     async def poll(
         self,
@@ -729,6 +776,16 @@ class WorkflowEngine:
     async def poll_data(self, task_type: str) -> list[dict[str, Any]]:
         """[{"queueName", "domain", "workerId", "lastPollTime"}] per worker."""
         return await self.store.poll_data(task_type)
+
+
+def _waits_on_queue(task: Task) -> bool:
+    kind = task.workflow_task.get("type", "SIMPLE")
+    return task.status is TaskStatus.SCHEDULED and kind in ("SIMPLE", "DYNAMIC", "HTTP")
+
+
+def _queued_since(task: Task) -> int:
+    delay = task.start_delay_in_seconds + task.callback_after_seconds
+    return task.scheduled_time + 1000 * delay
 
 
 def task_result_from_doc(doc: Mapping[str, Any]) -> TaskResult:
