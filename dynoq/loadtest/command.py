@@ -66,11 +66,15 @@ def main(args: argparse.Namespace, url: str, namespace: str) -> int:
         report.check_plotting()
     options = dataclasses.replace(options, url=resolve_url(url))
     where = f"queue {options.queue!r} (namespace {options.namespace!r}) on {_redacted(url)}"
-    print(f"dynoq bench: {report.describe(options)}; {where}", file=sys.stderr)
     progress = ProgressLine() if args.progress or sys.stderr.isatty() else None
+
+    def announce() -> None:
+        if progress is not None:
+            print(f"dynoq bench: {report.describe(options)}; {where}", file=sys.stderr)
+
     signal.signal(signal.SIGTERM, _interrupt)  # clean up on kill as on Ctrl-C
     try:
-        result = run(options, force=args.force, on_second=progress)
+        result = run(options, force=args.force, on_start=announce, on_second=progress)
     except KeyboardInterrupt:
         if progress is not None:
             progress.close()

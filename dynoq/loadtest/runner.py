@@ -177,14 +177,21 @@ def drive(options: BenchOptions, collector: Collector) -> None:
 
 
 def run(
-    options: BenchOptions, *, force: bool, on_second: Callable[[Second], None] | None = None
+    options: BenchOptions,
+    *,
+    force: bool,
+    on_start: Callable[[], None] | None = None,
+    on_second: Callable[[Second], None] | None = None,
 ) -> BenchResult:
     """Runs the bench on the Redis at ``options.url`` (already resolved), then deletes every
-    key it wrote, also on an error or Ctrl-C."""
+    key it wrote, also on an error or Ctrl-C. ``on_start`` is called once the queue is found
+    unused, ``on_second`` with each second's figures."""
     client = sync_client(options.url)
     try:
         if not force:
             check_unused(client, options)
+        if on_start is not None:
+            on_start()
         queue = Queue(client, options.queue, **queue_for(options))
         try:
             collector = Collector(options, queue.size)
