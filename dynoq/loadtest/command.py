@@ -13,7 +13,7 @@ from dynoq.connect import resolve_url
 from dynoq.loadtest import report
 from dynoq.loadtest.options import BenchOptions, parse_delay_mix, parse_priorities
 from dynoq.loadtest.runner import Second, run
-from dynoq.urls import _redacted, parse_redis_url
+from dynoq.urls import Topology, _redacted, parse_redis_url
 
 
 def options_from(args: argparse.Namespace, url: str, namespace: str) -> BenchOptions:
@@ -73,12 +73,16 @@ def main(args: argparse.Namespace, url: str, namespace: str) -> int:
             print(f"dynoq bench: {report.describe(options)}; {where}", file=sys.stderr)
 
     signal.signal(signal.SIGTERM, _interrupt)  # clean up on kill as on Ctrl-C
+    embedded = parse_redis_url(url).topology is Topology.EMBEDDED
     try:
-        result = run(options, force=args.force, on_start=announce, on_second=progress)
+        result = run(
+            options, force=args.force, embedded=embedded, on_start=announce, on_second=progress
+        )
     except KeyboardInterrupt:
         if progress is not None:
             progress.close()
-        print(f"dynoq: interrupted; the keys of {options.queue!r} were deleted", file=sys.stderr)
+        done = "the embedded redis-server is discarded" if embedded else "its keys were deleted"
+        print(f"dynoq: interrupted; {done} (queue {options.queue!r})", file=sys.stderr)
         return 130
     if progress is not None:
         progress.close()

@@ -4,10 +4,12 @@ the run wrote, also when it is interrupted."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import queue as queue_module
+import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -109,6 +111,18 @@ class Collector:
             self.on_second(second)
 
 
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ctrl-C waits until the block is done. Processes started meanwhile inherit the ignored
+    signal, so a Ctrl-C while they import cannot print their tracebacks: they stop when the
+    parent tells them."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _start_children(options: BenchOptions) -> tuple[list[BaseProcess], Any, Any, Any, Any]:
     # spawn, not fork: the parent holds Redis connections and maybe the embedded server
     context = multiprocessing.get_context("spawn")
@@ -123,8 +137,9 @@ def _start_children(options: BenchOptions) -> tuple[list[BaseProcess], Any, Any,
         )
         for process in range(options.processes)
     ]
-    for child in children:
-        child.start()
+    with _sigint_ignored():
+        for child in children:
+            child.start()
     return children, outbox, go, stop, start_at
 
 
@@ -180,12 +195,16 @@ def run(
     options: BenchOptions,
     *,
     force: bool,
+    embedded: bool = False,
     on_start: Callable[[], None] | None = None,
     on_second: Callable[[Second], None] | None = None,
 ) -> BenchResult:
     """Runs the bench on the Redis at ``options.url`` (already resolved), then deletes every
     key it wrote, also on an error or Ctrl-C. ``on_start`` is called once the queue is found
-    unused, ``on_second`` with each second's figures."""
+    unused, ``on_second`` with each second's figures.
+
+    ``embedded``: the Redis is a private embedded server. A Ctrl-C in a terminal reaches it too
+    and stops it, and it keeps nothing anyway, so an interrupted run does not clean up."""
     client = sync_client(options.url)
     try:
         if not force:
@@ -193,14 +212,20 @@ def run(
         if on_start is not None:
             on_start()
         queue = Queue(client, options.queue, **queue_for(options))
+        interrupted = False
         try:
             collector = Collector(options, queue.size)
             if on_second is not None:
                 collector.on_second = on_second
             drive(options, collector)
             backlog = queue.size()
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
         finally:
-            clean_up(client, options)
+            if not (interrupted and embedded):
+                with _sigint_ignored():
+                    clean_up(client, options)
         seconds = [collector.seconds[k] for k in sorted(collector.seconds)]
         return BenchResult(options, seconds, backlog, collector.last_error)
     finally:
