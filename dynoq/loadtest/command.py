@@ -72,18 +72,20 @@ def main(args: argparse.Namespace, url: str, namespace: str) -> int:
         if progress is not None:
             print(f"dynoq bench: {report.describe(options)}; {where}", file=sys.stderr)
 
-    signal.signal(signal.SIGTERM, _interrupt)  # clean up on kill as on Ctrl-C
     embedded = parse_redis_url(url).topology is Topology.EMBEDDED
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # clean up on kill as on Ctrl-C
     try:
         result = run(
             options, force=args.force, embedded=embedded, on_start=announce, on_second=progress
         )
     except KeyboardInterrupt:
+        done = "the embedded redis-server is discarded" if embedded else "its keys were deleted"
         if progress is not None:
             progress.close()
-        done = "the embedded redis-server is discarded" if embedded else "its keys were deleted"
         print(f"dynoq: interrupted; {done} (queue {options.queue!r})", file=sys.stderr)
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if progress is not None:
         progress.close()
     figures = report.summary(result, url)

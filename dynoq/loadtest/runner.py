@@ -152,7 +152,11 @@ def _next_message(outbox: Any, children: list[BaseProcess], deadline: float) -> 
             pass
         dead = [c for c in children if c.exitcode not in (None, 0)]
         if dead:
-            raise BenchFailed(f"bench process {dead[0].name} died (exit code {dead[0].exitcode})")
+            try:  # its last words, such as a Failed, may still be on the way
+                return outbox.get(timeout=1.0)
+            except queue_module.Empty:
+                child = dead[0]
+                raise BenchFailed(f"{child.name} died (exit code {child.exitcode})") from None
         if time.monotonic() > deadline:
             raise BenchFailed("the bench processes stopped answering")
 
