@@ -122,19 +122,24 @@ def parse_delay_mix(text: str) -> tuple[tuple[float, float], ...]:
 
 
 def add_arguments(bench: argparse.ArgumentParser) -> None:
+    """The options of ``dynoq bench``."""
+    counts = (
+        ("--producers", 1, "producer tasks in total"),
+        ("--consumers", 1, "consumer tasks in total"),
+        ("--processes", 1, "processes sharing the producers and consumers"),
+        ("--shards", 1, "shards of the queue"),
+        ("--payload-bytes", 100, "encoded payload size"),
+        ("--batch", 1, "messages per push, pop and ack"),
+    )
+    for flag, default, text in counts:
+        bench.add_argument(flag, type=int, default=default, metavar="N", help=f"{text} ({default})")
     add = bench.add_argument
-    add("--producers", type=int, default=1, help="producer tasks in total (default 1)")
-    add("--consumers", type=int, default=1, help="consumer tasks in total (default 1)")
-    add("--processes", type=int, default=1, help="processes sharing them (default 1)")
-    add("--shards", type=int, default=1, help="shards of the queue (default 1)")
-    add("--payload-bytes", type=int, default=100, help="encoded payload size (default 100)")
-    add("--priorities", default="0:1", help="PRIORITY:WEIGHT,... e.g. 0:0.9,9:0.1 (default 0:1)")
-    add("--delay-mix", help="SECONDS:SHARE,... e.g. 5:0.1 = 10%% delayed by 5 s (default none)")
-    add("--duration", type=float, default=10.0, help="seconds (default 10)")
-    add("--batch", type=int, default=1, help="messages per push, pop and ack (default 1)")
-    add("--rate", type=float, help="open loop at this many messages/s in total (default: "
-        "closed loop, as fast as possible)")  # fmt: skip
-    add("--queue", help="queue name (default: a fresh bench-<random>)")
+    add("--priorities", default="0:1", metavar="MIX", help="PRIORITY:WEIGHT,... e.g. 0:0.9,9:0.1")
+    add("--delay-mix", metavar="MIX", help="SECONDS:SHARE,... e.g. 5:0.1 = 10%% delayed by 5 s")
+    add("--duration", type=float, default=10.0, metavar="SECONDS", help="how long (10)")
+    add("--rate", type=float, metavar="R", help="open loop at R messages/s in total "
+        "(default: closed loop, as fast as possible)")  # fmt: skip
+    add("--queue", metavar="NAME", help="queue name (default: a fresh bench-<random>)")
     add("--force", action="store_true",
         help="run even if the queue holds data; its messages are deleted at the end")  # fmt: skip
     add("--progress", action="store_true", help="progress line on stderr even if not a TTY")
