@@ -10,6 +10,7 @@ message is the time its ack returned minus that.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import random
 import signal
@@ -189,7 +190,7 @@ async def consume(queue: AsyncQueue, batch: int, window: Window, counters: Count
         counters.acked += acked
         for message in messages:
             payload = message.payload
-            if isinstance(payload, dict) and "t" in payload:  # not a message of ours (--force)
+            if isinstance(payload, dict) and "t" in payload:  # else not ours (--force)
                 counters.latency.record(done_ms - payload["t"])
 
 
@@ -230,7 +231,7 @@ async def run_load(
     outbox.put(counters.take(process, last))
 
 
-async def wait_for(event: Event) -> None:
+async def until_set(event: Event) -> None:
     while not event.is_set():
         await asyncio.sleep(0.05)
 
@@ -253,11 +254,13 @@ async def run_process_async(
             await asyncio.sleep(0.01)
         window = Window(start_at.value, start_at.value + options.duration)
         load = asyncio.ensure_future(run_load(queue, options, process, window, outbox))
-        stopped = asyncio.ensure_future(wait_for(stop))
+        stopped = asyncio.ensure_future(until_set(stop))
         await asyncio.wait({load, stopped}, return_when=asyncio.FIRST_COMPLETED)
         stopped.cancel()
         if not load.done():  # the parent gave up (Ctrl-C): stop now, report nothing more
             load.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await load
             return
         load.result()
         outbox.put(Finished(process))
