@@ -452,7 +452,7 @@ def test_an_optional_branch_failure_gives_join_completed_with_errors(js: JavaScr
     assert flow.status("after") == "SCHEDULED"
 
 
-# -- FORK_JOIN_DYNAMIC ------------------------------------------------------------------------------
+# -- FORK_JOIN_DYNAMIC ---------------------------------------------------------------------------
 def test_dynamic_fork_and_its_join(js: JavaScript) -> None:
     doc = workflow_doc(
         [
@@ -847,7 +847,7 @@ def test_a_running_child_tells_nobody(js: JavaScript) -> None:
     assert flow.step().parent_notice is None
 
 
-# -- purity -----------------------------------------------------------------------------------------
+# -- purity ----------------------------------------------------------------------------------------
 def test_decide_never_changes_its_input(js: JavaScript) -> None:
     # every step() asserts this; here a busy decide: a fork, events and a timeout at once
     flow = started(js, fork_doc())
