@@ -104,6 +104,8 @@ class TaskFactory:
         """Creates the task for ``wt`` (unless that reference already has one) and starts it."""
         run = self.run
         wf = run.wf
+        if wf.status is not WorkflowStatus.RUNNING:
+            return None  # a TERMINATE earlier in this decide ended it: start nothing more
         ref = iteration_ref(wt.task_reference_name, iteration)
         if retry_of is None:
             existing = next(
