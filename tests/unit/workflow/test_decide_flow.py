@@ -9,6 +9,7 @@ import pytest
 from dynoq.workflow.decide import ChildStart, ParentNotice, Push, Removal, current_view
 from dynoq.workflow.model import TaskStatus, WorkflowStatus
 from dynoq.workflow.scripting import JavaScript
+from dynoq.workflow.tasks import parse_duration
 
 from .decide_support import (
     NOW,
@@ -616,6 +617,41 @@ def test_wait_with_duration(js: JavaScript) -> None:
     assert flow.status("w") == "COMPLETED"
     assert flow.task("w").end_time == NOW + 90 * S
     assert flow.status("after") == "SCHEDULED"
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("30 seconds", 30),
+        ("1 second", 1),
+        ("5 secs", 5),
+        ("2 minutes", 120),
+        ("4 mins", 240),
+        ("1 hour", 3600),
+        ("2 hrs", 7200),
+        ("3 days", 3 * 86400),
+        ("1 day 2 hours", 93600),
+        ("1h 30m", 5400),
+        ("1h30m", 5400),
+        ("2m", 120),
+        ("1d", 86400),
+        ("10", 10),
+        (45, 45),
+    ],
+)
+def test_wait_reads_conductors_durations(js: JavaScript, text: Any, seconds: int) -> None:
+    assert parse_duration(text) == seconds
+    flow = make_flow(js, wait_doc({"duration": text}))
+    assert flow.step().next_due_ms == NOW + seconds * S
+
+
+@pytest.mark.parametrize("text", ["soon", "5 ms", "ten seconds", "5 fortnights"])
+def test_an_unreadable_duration_fails_the_wait(js: JavaScript, text: str) -> None:
+    assert parse_duration(text) is None
+    flow = make_flow(js, wait_doc({"duration": text}))
+    flow.step()
+    assert flow.status("w") == "FAILED"
+    assert flow.task("w").reason_for_incompletion == f"cannot read duration {text!r}"
 
 
 def test_wait_until(js: JavaScript) -> None:
