@@ -523,10 +523,12 @@ class _Run:
                 )
                 if task.status is TaskStatus.SCHEDULED:
                     # the earliest its response timeout can fire, were it polled right away
+                    # (a poll comes after this decide's events: never before now)
                     waits_from = task.scheduled_time + 1000 * (
                         task.start_delay_in_seconds + task.callback_after_seconds
                     )
-                    candidates.append(waits_from + 1000 * max(1, tdef.response_timeout_seconds))
+                    polled_at = max(waits_from, self.now)
+                    candidates.append(polled_at + 1000 * max(1, tdef.response_timeout_seconds))
         return min(candidates) if candidates else None
 
 
