@@ -260,6 +260,54 @@ def test_extend_lease_only_moves_the_update_time(js: JavaScript) -> None:
     assert d.next_due_ms == NOW + (100 + RESPONSE_S) * S
 
 
+# -- concurrency slots ------------------------------------------------------------------------
+LIMITED = [{"name": "t1", "concurrentExecLimit": 2}]
+
+
+def test_a_finished_task_gives_its_concurrency_slot_back(js: JavaScript) -> None:
+    flow = started(js, workflow_doc([simple("t1")]), task_defs=LIMITED)
+    tid = flow.task("t1").task_id
+    assert flow.step([polled(tid)]).released == []
+    assert flow.step([completed(tid, {})]).released == [("t1", tid)]
+
+
+def test_no_slots_without_a_limit(js: JavaScript) -> None:
+    flow = started(js, workflow_doc([simple("t1")]))
+    tid = flow.task("t1").task_id
+    assert flow.step([polled(tid), completed(tid, {})]).released == []
+
+
+def test_a_task_waiting_for_its_callback_holds_no_slot(js: JavaScript) -> None:
+    # Conductor counts only IN_PROGRESS tasks against concurrentExecLimit; a task that asked
+    # to be called back waits on its queue (SCHEDULED) and claims a slot again when polled
+    flow = started(js, workflow_doc([simple("t1")]), task_defs=LIMITED)
+    tid = flow.task("t1").task_id
+    flow.step([polled(tid)])
+    d = flow.step([in_progress(tid, 60)])
+    assert flow.status("t1") == "SCHEDULED"
+    assert d.released == [("t1", tid)]
+
+
+@pytest.mark.parametrize("how", ["terminate", "poll timeout", "update"])
+def test_a_task_ended_while_scheduled_leaks_no_slot(js: JavaScript, how: str) -> None:
+    # the engine claims the slot before it posts the poll event: a task can hold one while
+    # the state still says SCHEDULED (and, before the callback fix, after a callback too)
+    flow = started(
+        js,
+        workflow_doc([simple("t1")]),
+        task_defs=[{**LIMITED[0], "pollTimeoutSeconds": 10, "timeoutPolicy": "TIME_OUT_WF"}],
+    )
+    tid = flow.task("t1").task_id
+    if how == "terminate":
+        d = flow.step([{"kind": "terminate", "reason": "stop", "time": NOW}])
+    elif how == "poll timeout":
+        d = flow.step(now=NOW + 10 * S)
+    else:
+        d = flow.step([completed(tid, {})])
+    assert flow.task("t1").status.terminal
+    assert d.released == [("t1", tid)]
+
+
 # -- SWITCH -------------------------------------------------------------------------------------
 def switch_doc(switch: dict[str, Any]) -> dict[str, Any]:
     return workflow_doc(
