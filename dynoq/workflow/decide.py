@@ -293,6 +293,7 @@ class _Run:
                 task.callback_after_seconds = callback
                 task.scheduled_time = at
                 self.out.pushes.append(self.push_of(task, callback * 1000))
+                self.release_slot(task)  # only IN_PROGRESS tasks count against the limit
             return
         if queued and task.status is TaskStatus.SCHEDULED:
             self.out.removals.append(Removal(task.task_type, task.task_id))
@@ -325,13 +326,18 @@ class _Run:
         return found
 
     def finish(self, task: Task, status: TaskStatus, at: int | None = None) -> None:
-        was_running = task.status is TaskStatus.IN_PROGRESS
         task.status = status
         task.end_time = at if at is not None else self.now
         task.start_time = task.start_time or task.end_time
         task.update_time = max(task.update_time, task.end_time)
         self.changed()
-        tdef = self.task_def(task) if was_running else None
+        self.release_slot(task)
+
+    def release_slot(self, task: Task) -> None:
+        """Gives back the task's concurrency slot, if its TaskDef has a limit. Whatever the
+        state says, it may hold one (the slot is claimed before the poll event is posted, and
+        a callback sends a polled task back to SCHEDULED); releasing an unheld one is a no-op."""
+        tdef = self.task_def(task) if self.is_queued(task) else None
         if tdef is not None and tdef.concurrent_exec_limit > 0:
             self.out.released.append((task.task_def_name, task.task_id))
 
