@@ -462,8 +462,10 @@ class _Run:
         if status in (WorkflowStatus.FAILED, WorkflowStatus.TIMED_OUT):
             self.start_failure_workflow()
 
-    def cancel_active(self) -> None:
-        for task in self.wf.tasks:
+    def cancel_active(self, tasks: Sequence[Task] | None = None) -> None:
+        """Cancels the workflow's (or the given) unfinished tasks: their queue messages are
+        removed and their sub-workflows terminated."""
+        for task in self.wf.tasks if tasks is None else tasks:
             if task.status.terminal:
                 continue
             if self.is_queued(task) and task.status is TaskStatus.SCHEDULED:
