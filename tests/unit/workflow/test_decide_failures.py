@@ -3,6 +3,7 @@ and workflows, the failure workflow, and the next due time that makes timers fir
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -478,13 +479,9 @@ def test_a_failing_workflow_starts_its_failure_workflow(js: JavaScript, name: st
         {"onFailure": "cleanup"},
         correlation_id="corr",
         priority=3,
+        task_to_domain={"t1": "blue"},
     )
-    flow.definition = flow.definition.__class__(
-        **{
-            **{f: getattr(flow.definition, f) for f in flow.definition.__dataclass_fields__},
-            "failure_workflow": name,
-        }
-    )
+    flow.definition = dataclasses.replace(flow.definition, failure_workflow=name)
     tid = flow.task("t1").task_id
     d = flow.step([polled(tid), failed(tid, "disk full")])
     assert flow.wf.status is WorkflowStatus.FAILED
@@ -492,6 +489,9 @@ def test_a_failing_workflow_starts_its_failure_workflow(js: JavaScript, name: st
     assert fw is not None
     assert fw.name == "cleanup" and fw.workflow_id == f"{WF_ID}-failure-{flow.wf.task_counter}"
     assert fw.correlation_id == "corr" and fw.priority == 3 and fw.parent_workflow_id == ""
+    # Conductor starts it with the failed workflow's input plus what went wrong
+    assert fw.input["onFailure"] == "cleanup"
+    assert fw.task_to_domain == {"t1": "blue"}
     assert fw.input["workflowId"] == WF_ID
     assert fw.input["reason"] == "disk full"
     assert fw.input["failureStatus"] == "FAILED"

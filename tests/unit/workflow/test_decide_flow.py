@@ -365,6 +365,31 @@ def test_switch_schedules_the_chosen_case(
     assert [p.task_id for p in d.pushes] == [flow.task(first).task_id]
 
 
+@pytest.mark.parametrize(
+    ("decision", "input", "first"),
+    [
+        ({"caseValueParam": "kind"}, {"kind": "b"}, "b1"),
+        ({"caseValueParam": "kind"}, {"kind": "?"}, "d1"),
+        ({"caseExpression": "$.n > 10 ? 'a' : 'b'"}, {"n": 11}, "a1"),
+        ({"caseExpression": "$.n > 10 ? 'a' : 'b'"}, {"n": 1}, "b1"),
+        ({"caseExpression": "$.n > 10 ? 'a' : 'b'"}, {}, "b1"),
+    ],
+)
+def test_decision_the_older_switch(
+    js: JavaScript, decision: dict[str, Any], input: dict[str, Any], first: str
+) -> None:
+    doc = switch_doc(
+        {
+            **decision,
+            "inputParameters": {"kind": "${workflow.input.kind}", "n": "${workflow.input.n}"},
+        }
+    )
+    doc["tasks"][0]["type"] = "DECISION"
+    flow = make_flow(js, doc, input)
+    flow.step()
+    assert flow.refs() == ["sw", first]
+
+
 def test_the_task_after_a_switch_runs_once_its_case_ends(js: JavaScript) -> None:
     flow = started(js, switch_doc(VALUE_PARAM), {"kind": "a"})
     flow.complete("a1")
@@ -873,7 +898,8 @@ def test_child_completed_completes_the_task_with_its_output(js: JavaScript) -> N
     flow.step([child(tid, "COMPLETED", {"r": "ok"}, t=NOW + 5 * S)], now=NOW + 6 * S)
     sub = flow.task("sub")
     assert sub.status is TaskStatus.COMPLETED and sub.end_time == NOW + 5 * S
-    assert sub.output_data["r"] == "ok"
+    # the child's output is added to the task's: subWorkflowId stays (Conductor's addOutput)
+    assert sub.output_data == {"subWorkflowId": f"{tid}-sub", "r": "ok"}
     assert flow.task("after").input_data == {"r": "ok"}
 
 
