@@ -323,13 +323,16 @@ class TaskFactory:
 
     def start_switch(self, task: Task, wt: WorkflowTask, iteration: int) -> None:
         run = self.run
-        if wt.evaluator_type == "javascript":
+        script = wt.expression if wt.evaluator_type == "javascript" else ""
+        if wt.type is TaskType.DECISION and not wt.case_value_param:
+            script = str(wt.raw.get("caseExpression") or "")  # DECISION's JavaScript case
+        if script:
             try:
-                case = run.js.evaluate(wt.expression, task.input_data)
+                case = run.js.evaluate(script, task.input_data)
             except ScriptError as exc:
                 self.fail(task, str(exc))
                 return
-        elif wt.type is TaskType.DECISION and wt.case_value_param:
+        elif wt.type is TaskType.DECISION:
             case = task.input_data.get(wt.case_value_param)
         else:
             case = task.input_data.get(wt.expression)
