@@ -303,7 +303,8 @@ class _Run:
         if task.task_type != TaskType.SUB_WORKFLOW:
             return
         child_status = WorkflowStatus(event["status"])
-        task.output_data = dict(event.get("output") or {})
+        # the child's output is added to the task's, which keeps its subWorkflowId
+        task.output_data = {**task.output_data, **(event.get("output") or {})}
         task.reason_for_incompletion = str(event.get("reason") or "")
         self.changed()
         self.finish(task, CHILD_TO_TASK_STATUS[child_status], at)
