@@ -486,7 +486,8 @@ class _Run:
             workflow_id=f"{wf.workflow_id}-failure-{wf.task_counter}",
             name=name,
             version=None,
-            input={
+            input={  # Conductor's: the failed workflow's input plus what went wrong
+                **wf.input,
                 "workflowId": wf.workflow_id,
                 "reason": wf.reason_for_incompletion,
                 "failureStatus": str(wf.status),
@@ -497,6 +498,7 @@ class _Run:
             priority=wf.priority,
             parent_workflow_id="",
             parent_workflow_task_id="",
+            task_to_domain=dict(wf.task_to_domain),
         )
 
     def tell_others(self) -> None:
