@@ -567,6 +567,50 @@ def test_dynamic_fork_and_its_join(js: JavaScript) -> None:
     assert flow.task("after").input_data == {"j": {"r1": {"n": 1}, "r2": {"n": 2}}}
 
 
+def test_a_dynamic_fork_inside_a_loop_forks_again_each_iteration(js: JavaScript) -> None:
+    doc = workflow_doc(
+        [
+            {
+                "name": "loop",
+                "taskReferenceName": "loop",
+                "type": "DO_WHILE",
+                "loopCondition": "$.loop['iteration'] < 2",
+                "loopOver": [
+                    {
+                        "name": "dfork",
+                        "taskReferenceName": "dfork",
+                        "type": "FORK_JOIN_DYNAMIC",
+                        "dynamicForkTasksParam": "tasks",
+                        "inputParameters": {"tasks": "${workflow.input.tasks}"},
+                    },
+                    {"name": "djoin", "taskReferenceName": "djoin", "type": "JOIN"},
+                ],
+            },
+            simple("after"),
+        ]
+    )
+    flow = started(
+        js,
+        doc,
+        {"tasks": [{"name": "resize", "taskReferenceName": "r"}]},
+        task_defs=[{"name": "resize", "retryDelaySeconds": 0}],
+    )
+    assert flow.refs() == ["loop", "dfork__1", "r__1", "djoin__1"]
+    assert flow.task("dfork__1").output_data == {"forkedTasks": ["r__1"]}
+    flow.complete("r__1", {"n": 1})
+    # the second iteration forks its own task, and its JOIN waits for it
+    assert flow.refs()[-3:] == ["dfork__2", "r__2", "djoin__2"]
+    assert flow.status("djoin__2") == "IN_PROGRESS"
+    assert flow.task("r__2").iteration == 2
+    # a retry keeps the iteration's name
+    tid = flow.task("r__2").task_id
+    flow.step([polled(tid), failed(tid)])
+    assert flow.task("r__2").retried_task_id == tid
+    flow.complete("r__2", {"n": 2})
+    assert flow.task("djoin__2").output_data == {"r__2": {"n": 2}}
+    assert flow.status("loop") == "COMPLETED" and flow.status("after") == "SCHEDULED"
+
+
 def test_a_dynamic_fork_with_a_bad_list_fails(js: JavaScript) -> None:
     doc = workflow_doc(
         [
