@@ -37,7 +37,7 @@ def workflow_task_of(run: _Run, task: Task) -> WorkflowTask:
     doc = task.workflow_task
     return WorkflowTask(
         name=str(doc.get("name", task.task_def_name)),
-        task_reference_name=task.reference_task_name,
+        task_reference_name=base_ref(task.reference_task_name),  # as a definition's would be
         type=TaskType(doc.get("type", TaskType.SIMPLE)),
         optional=bool(doc.get("optional", False)),
         raw=doc,
@@ -286,14 +286,14 @@ class TaskFactory:
             if not isinstance(doc, dict) or not doc.get("taskReferenceName"):
                 self.fail(task, "every dynamically forked task needs a taskReferenceName")
                 return
-            refs.append(str(doc["taskReferenceName"]))
+            # in a loop, each iteration forks tasks of its own (ref__N), like the static ones
+            refs.append(iteration_ref(str(doc["taskReferenceName"]), iteration))
         self.done(task, {"forkedTasks": refs})
-        for doc in branches:
-            ref = str(doc["taskReferenceName"])
+        for doc, ref in zip(branches, refs, strict=True):
             if any(t.reference_task_name == ref for t in run.wf.tasks):
                 continue
-            name = str(doc.get("name", ref))
-            given = inputs.get(ref)
+            name = str(doc.get("name") or doc["taskReferenceName"])
+            given = inputs.get(doc["taskReferenceName"])
             child = Task(
                 task_id=run.wf.next_task_id(),
                 task_type=name,
@@ -311,6 +311,7 @@ class TaskFactory:
                 workflow_type=run.wf.workflow_name,
                 correlation_id=run.wf.correlation_id,
                 workflow_priority=run.wf.priority,
+                iteration=iteration,
                 workflow_task={**doc, "_dynamic": True, "type": str(TaskType.SIMPLE)},
             )
             tdef = run.task_def(child)

@@ -581,7 +581,11 @@ def test_a_dynamic_fork_inside_a_loop_forks_again_each_iteration(js: JavaScript)
                         "taskReferenceName": "dfork",
                         "type": "FORK_JOIN_DYNAMIC",
                         "dynamicForkTasksParam": "tasks",
-                        "inputParameters": {"tasks": "${workflow.input.tasks}"},
+                        "dynamicForkTasksInputParamName": "inputs",
+                        "inputParameters": {
+                            "tasks": "${workflow.input.tasks}",
+                            "inputs": {"r": {"size": 5}},
+                        },
                     },
                     {"name": "djoin", "taskReferenceName": "djoin", "type": "JOIN"},
                 ],
@@ -597,11 +601,14 @@ def test_a_dynamic_fork_inside_a_loop_forks_again_each_iteration(js: JavaScript)
     )
     assert flow.refs() == ["loop", "dfork__1", "r__1", "djoin__1"]
     assert flow.task("dfork__1").output_data == {"forkedTasks": ["r__1"]}
+    r1 = flow.task("r__1")
+    assert (r1.task_def_name, r1.input_data) == ("resize", {"size": 5})
     flow.complete("r__1", {"n": 1})
     # the second iteration forks its own task, and its JOIN waits for it
     assert flow.refs()[-3:] == ["dfork__2", "r__2", "djoin__2"]
     assert flow.status("djoin__2") == "IN_PROGRESS"
     assert flow.task("r__2").iteration == 2
+    assert flow.task("r__2").input_data == {"size": 5}
     # a retry keeps the iteration's name
     tid = flow.task("r__2").task_id
     flow.step([polled(tid), failed(tid)])
