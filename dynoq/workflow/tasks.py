@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 _DURATION_PART = re.compile(
     # longest spelling first: "seconds" must not match as "s" and leave "econds" unread
-    r"(\d+)\s*(days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)\b",
+    r"(\d+)\s*(days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)",
     re.IGNORECASE,
 )
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
