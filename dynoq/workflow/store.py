@@ -73,7 +73,7 @@ class WorkflowStore:
     # -- one workflow -----------------------------------------------------------------------
     async def create(self, workflow: Workflow) -> bool:
         k = self.keys(workflow.workflow_id)
-        created = await self._script("create", [k.state], [pack(workflow.to_doc())])
+        created = await self._script("create", [k.state], [pack(workflow.to_stored())])
         if created:
             await self.index(workflow, None)
         return bool(created)
@@ -104,7 +104,7 @@ class WorkflowStore:
         """Saves under the lock (and releases it with ``release``): None when the lock was
         lost; else the number of events still pending."""
         k = self.keys(workflow_id)
-        state = pack(workflow.to_doc()) if workflow is not None else b""
+        state = pack(workflow.to_stored()) if workflow is not None else b""
         reply = await self._script(
             "save", [k.state, k.inbox, k.lock], [token, state, applied, "1" if release else "0"]
         )
@@ -114,6 +114,10 @@ class WorkflowStore:
         """Releases the lock; the number of events that arrived meanwhile."""
         k = self.keys(workflow_id)
         return int(await self._script("release", [k.lock, k.inbox], [token]))
+
+    async def pending_events(self, workflow_id: str) -> int:
+        with translated_errors():
+            return int(await self.client.llen(self.keys(workflow_id).inbox))
 
     async def post(self, workflow_id: str, event: dict[str, Any]) -> bool:
         k = self.keys(workflow_id)
@@ -227,6 +231,16 @@ class WorkflowStore:
         return self._index("all")
 
     # -- definitions ------------------------------------------------------------------------
+    async def put_snapshot(self, key: str, doc: dict[str, Any]) -> None:
+        """Stores a definition as workflows run it, once per distinct definition."""
+        with translated_errors():
+            await self.client.set(f"{self.ns}:wfsnapshot:{key}", json.dumps(doc), nx=True)
+
+    async def snapshot(self, key: str) -> dict[str, Any] | None:
+        with translated_errors():
+            raw = await self.client.get(f"{self.ns}:wfsnapshot:{key}")
+        return json.loads(raw) if raw else None
+
     async def put_workflow_def(self, name: str, version: int, doc: dict[str, Any]) -> None:
         with translated_errors():
             pipe = self.client.pipeline(transaction=False)
