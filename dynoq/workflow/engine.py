@@ -49,7 +49,7 @@ from dynoq.workflow.model import (
     workflow_id_of_task,
 )
 from dynoq.workflow.scripting import JavaScript
-from dynoq.workflow.store import WorkflowStore
+from dynoq.workflow.store import WorkflowStore, statuses
 
 log = logging.getLogger("dynoq.workflow")
 
@@ -514,6 +514,7 @@ class WorkflowEngine:
                     raise NotFound(f"no workflow {workflow_id}")
                 return None
             before = state.status
+            saved_statuses = statuses(state)
             if definition is not None:
                 doc = workflow_def_to_doc(definition)
                 state.workflow_definition = doc
@@ -531,7 +532,9 @@ class WorkflowEngine:
             wf = decision.workflow
             if decision.changed or events:
                 release = entry is not None
-                saved = await self.store.save(wf, workflow_id, token, len(events), release=release)
+                saved = await self.store.save(
+                    wf, workflow_id, token, len(events), release=release, before=saved_statuses
+                )
                 if saved is None:
                     log.warning("lost the lock of workflow %s before saving it", workflow_id)
                     return None
@@ -760,7 +763,8 @@ class WorkflowEngine:
         return task, False
 
     async def update_task(self, result: TaskResult) -> Task:
-        """Records a worker's result; returns the task as it is after the update."""
+        """Records a worker's result. Returns the task's identity and status after the update
+        (ids, type, status, output: not its whole document, which this call does not read)."""
         if result.status not in RESULT_STATUSES:
             raise InvalidArgument(
                 f"status must be one of {sorted(RESULT_STATUSES)}, got {result.status}",
@@ -774,22 +778,10 @@ class WorkflowEngine:
                 f"task {result.task_id} is not in workflow {result.workflow_instance_id}",
                 field="workflowInstanceId",
             )
-        workflow = await self._view(workflow_id)
-        task = next((t for t in workflow.tasks if t.task_id == result.task_id), None)
-        if task is None:
-            raise NotFound(f"no task {result.task_id}")
         now = now_ms()
-        if result.logs:
-            await self.store.add_logs(
-                workflow_id,
-                task.task_id,
-                [{"log": line, "taskId": task.task_id, "createdTime": now} for line in result.logs],
-            )
-        if task.status.terminal or workflow.status.terminal:
-            return task  # a late or duplicated result changes nothing
         event = {
             "kind": "update",
-            "taskId": task.task_id,
+            "taskId": result.task_id,
             "status": str(result.status),
             "outputData": result.output_data,
             "reasonForIncompletion": result.reason_for_incompletion,
@@ -798,19 +790,34 @@ class WorkflowEngine:
             "extendLease": result.extend_lease,
             "time": now,
         }
-        if not await self.store.post(workflow_id, event):
+        outcome, summary = await self.store.post_result(workflow_id, result.task_id, event)
+        if outcome == 0:
             raise NotFound(f"no workflow {workflow_id}")
-        if not result.extend_lease:
-            await self.wake(workflow_id, workflow.priority)
-        view = current_view(  # the view was decoded for this call: apply the event in place
-            workflow,
-            await self.definition_of(workflow),
-            await self.task_defs(),
-            [event],
-            now,
-            owned=True,
+        if outcome == 1:
+            raise NotFound(f"no task {result.task_id}")
+        if result.logs:
+            await self.store.add_logs(
+                workflow_id,
+                result.task_id,
+                [
+                    {"log": line, "taskId": result.task_id, "createdTime": now}
+                    for line in result.logs
+                ],
+            )
+        posted = outcome == 3
+        if posted and not result.extend_lease:
+            await self.wake(workflow_id)
+        status, task_type, def_name = summary
+        return Task(
+            task_id=result.task_id,
+            task_type=task_type,
+            reference_task_name="",
+            task_def_name=def_name,
+            workflow_instance_id=workflow_id,
+            status=result.status if posted and not result.extend_lease else TaskStatus(status),
+            output_data=result.output_data if posted else {},
+            update_time=now,
         )
-        return next(t for t in view.tasks if t.task_id == result.task_id)
 
     async def get_task(self, task_id: str) -> Task:
         workflow_id = workflow_id_of_task(task_id)
