@@ -581,10 +581,17 @@ class WorkflowEngine:
         await self._rearm(wf, decision, entry)
 
     async def _push_tasks(self, decision: Decision) -> None:
+        by_id = {t.task_id: t for t in decision.workflow.tasks}
         by_type: dict[str, list[Message]] = {}
         for push in decision.pushes:
+            task = by_id[push.task_id]
             by_type.setdefault(push.task_type, []).append(
-                Message(push.task_id, priority=push.priority, delay=push.delay_ms / 1000)
+                Message(
+                    push.task_id,
+                    payload=task_payload(task),
+                    priority=push.priority,
+                    delay=push.delay_ms / 1000,
+                )
             )
         for task_type, messages in by_type.items():
             await self.task_queue(task_type).push(messages)
@@ -687,7 +694,8 @@ class WorkflowEngine:
                     continue
                 queue = self.task_queue(task.task_type)
                 if not await queue.contains(task.task_id):
-                    await queue.push(Message(task.task_id, priority=view.priority))
+                    payload = task_payload(task)
+                    await queue.push(Message(task.task_id, payload, priority=view.priority))
                     made.append("task_message")
         finally:
             if await self.store.release(workflow_id, token):
@@ -728,15 +736,13 @@ class WorkflowEngine:
     async def _claim(
         self, queue: AsyncQueue, message: Message, worker_id: str
     ) -> tuple[Task | None, bool]:
-        """The task handed to the worker (or None), and whether the message stays queued."""
+        """The task handed to the worker (or None), and whether the message stays queued.
+        The message carries the task as it was scheduled; the claim script checks it is still
+        waiting for a worker, so no workflow state is read here."""
         workflow_id = workflow_id_of_task(message.id)
-        try:
-            workflow = await self._view(workflow_id)
-        except NotFound:
+        if not isinstance(message.payload, dict) or not workflow_id:
             return None, False
-        task = next((t for t in workflow.tasks if t.task_id == message.id), None)
-        if task is None or task.status is not TaskStatus.SCHEDULED or workflow.status.terminal:
-            return None, False
+        task = Task.from_doc(message.payload)
         tdef = (await self.task_defs()).get(task.task_def_name)
         if tdef is not None and (tdef.concurrent_exec_limit or tdef.rate_limit_per_frequency):
             wait_ms = await self.store.claim_slot(
@@ -751,7 +757,7 @@ class WorkflowEngine:
                 return None, True
         now = now_ms()
         event = {"kind": "polled", "taskId": task.task_id, "workerId": worker_id, "time": now}
-        if not await self.store.post(workflow_id, event):
+        if not await self.store.claim_task(workflow_id, task.task_id, event):
             return None, False
         task.status = TaskStatus.IN_PROGRESS
         task.start_time = task.start_time or now
@@ -851,6 +857,11 @@ class WorkflowEngine:
     async def poll_data(self, task_type: str) -> list[dict[str, Any]]:
         """[{"queueName", "domain", "workerId", "lastPollTime"}] per worker."""
         return await self.store.poll_data(task_type)
+
+
+def task_payload(task: Task) -> dict[str, Any]:
+    """What a task's queue message carries: the task as scheduled, handed to the worker."""
+    return task.to_doc()
 
 
 def _waits_on_queue(task: Task) -> bool:

@@ -65,6 +65,7 @@ class WorkflowStore:
                 "post_result",
                 "create",
                 "claim",
+                "claim_task",
             )
         }
 
@@ -142,6 +143,12 @@ class WorkflowStore:
         )
         summary = reply[1].decode().split("\t") if len(reply) > 1 else []
         return int(reply[0]), summary
+
+    async def claim_task(self, workflow_id: str, task_id: str, event: dict[str, Any]) -> bool:
+        k = self.keys(workflow_id)
+        return bool(
+            await self._script("claim_task", [k.state, k.inbox, k.tasks], [task_id, pack(event)])
+        )
 
     async def post(self, workflow_id: str, event: dict[str, Any]) -> bool:
         k = self.keys(workflow_id)
