@@ -1,0 +1,260 @@
+"""``/api/workflow``: starting, reading, searching and operating executions, as Conductor's
+WorkflowResource."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from dynoq.services.conductor_http import (
+    PREFIX,
+    engine,
+    field,
+    invalid,
+    list_body,
+    object_body,
+    ok,
+    query_flag,
+    query_int,
+    text,
+)
+from dynoq.services.conductor_query import parse_search_query
+from dynoq.workflow.model import Workflow
+
+MAX_SEARCH_SIZE = 5000
+
+
+def _priority(value: int) -> int:
+    if not 0 <= value <= 99:
+        raise invalid(f"priority must be in 0..99, got {value}", "priority")
+    return value
+
+
+async def start_workflow(request: web.Request) -> web.Response:
+    """A StartWorkflowRequest; the new workflow's id as text."""
+    body = await object_body(request)
+    inline = field(body, "workflowDef", dict, None)
+    name = field(body, "name", str, "") or (inline or {}).get("name", "")
+    if not name:
+        raise invalid("name is required", "name")
+    workflow_id = await engine(request).start_workflow(
+        name,
+        field(body, "input", dict, {}),
+        version=field(body, "version", int, None),
+        correlation_id=field(body, "correlationId", str, ""),
+        priority=_priority(field(body, "priority", int, 0)),
+        idempotency_key=field(body, "idempotencyKey", str, ""),
+        task_to_domain=field(body, "taskToDomain", dict, None),
+        workflow_def=inline,
+        created_by=field(body, "createdBy", str, ""),
+    )
+    return text(workflow_id)
+
+
+async def start_workflow_by_name(request: web.Request) -> web.Response:
+    """The body is the input; ``?version&correlationId&priority``."""
+    body = await object_body(request, required=False)
+    workflow_id = await engine(request).start_workflow(
+        request.match_info["name"],
+        body,
+        version=query_int(request, "version", None),
+        correlation_id=request.query.get("correlationId", ""),
+        priority=_priority(query_int(request, "priority", 0) or 0),
+    )
+    return text(workflow_id)
+
+
+async def get_workflow(request: web.Request) -> web.Response:
+    include_tasks = query_flag(request, "includeTasks", True)
+    workflow = await engine(request).get_workflow(request.match_info["workflowId"], include_tasks)
+    return web.json_response(workflow.to_doc(include_tasks))
+
+
+async def get_workflow_status(request: web.Request) -> web.Response:
+    workflow = await engine(request).get_workflow(request.match_info["workflowId"], False)
+    body: dict[str, Any] = {
+        "workflowId": workflow.workflow_id,
+        "correlationId": workflow.correlation_id,
+        "status": str(workflow.status),
+    }
+    if query_flag(request, "includeOutput", False):
+        body["output"] = workflow.output
+    if query_flag(request, "includeVariables", False):
+        body["variables"] = workflow.variables
+    return web.json_response(body)
+
+
+async def terminate(request: web.Request) -> web.Response:
+    await engine(request).terminate(
+        request.match_info["workflowId"],
+        request.query.get("reason", ""),
+        query_flag(request, "triggerFailureWorkflow", False),
+    )
+    return ok()
+
+
+async def pause(request: web.Request) -> web.Response:
+    await engine(request).pause(request.match_info["workflowId"])
+    return ok()
+
+
+async def resume(request: web.Request) -> web.Response:
+    await engine(request).resume(request.match_info["workflowId"])
+    return ok()
+
+
+async def restart(request: web.Request) -> web.Response:
+    latest = query_flag(request, "useLatestDefinitions", False)
+    await engine(request).restart(request.match_info["workflowId"], latest)
+    return ok()
+
+
+async def retry(request: web.Request) -> web.Response:
+    resume_subworkflows = query_flag(request, "resumeSubworkflowTasks", False)
+    await engine(request).retry(request.match_info["workflowId"], resume_subworkflows)
+    return ok()
+
+
+async def rerun(request: web.Request) -> web.Response:
+    """A RerunWorkflowRequest (empty: from the first task); the workflow's id as text."""
+    body = await object_body(request, required=False)
+    workflow_id = await engine(request).rerun(
+        request.match_info["workflowId"],
+        from_task_id=field(body, "reRunFromTaskId", str, ""),
+        task_input=field(body, "taskInput", dict, None),
+        workflow_input=field(body, "workflowInput", dict, None),
+        correlation_id=field(body, "correlationId", str, None),
+    )
+    return text(workflow_id)
+
+
+async def skip_task(request: web.Request) -> web.Response:
+    """An optional SkipTaskRequest body ``{taskInput, taskOutput}``."""
+    body = await object_body(request, required=False)
+    await engine(request).skip_task(
+        request.match_info["workflowId"],
+        request.match_info["taskReferenceName"],
+        field(body, "taskInput", dict, None),
+        field(body, "taskOutput", dict, None),
+    )
+    return ok()
+
+
+async def remove(request: web.Request) -> web.Response:
+    await engine(request).remove_workflow(request.match_info["workflowId"])
+    return ok()
+
+
+async def decide(request: web.Request) -> web.Response:
+    await engine(request).decide(request.match_info["workflowId"])
+    return ok()
+
+
+def _iso(millis: int) -> str:
+    """Conductor's summary time format (UTC, milliseconds); empty when unset."""
+    if not millis:
+        return ""
+    moment = datetime.fromtimestamp(millis / 1000, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{millis % 1000:03d}Z"
+
+
+def summary(workflow: Workflow) -> dict[str, Any]:
+    """Conductor's WorkflowSummary (times as ISO text, input and output as JSON text)."""
+    return {
+        "workflowType": workflow.workflow_name,
+        "version": workflow.workflow_version,
+        "workflowId": workflow.workflow_id,
+        "correlationId": workflow.correlation_id,
+        "startTime": _iso(workflow.start_time),
+        "updateTime": _iso(workflow.update_time),
+        "endTime": _iso(workflow.end_time),
+        "status": str(workflow.status),
+        "input": json.dumps(workflow.input),
+        "output": json.dumps(workflow.output),
+        "reasonForIncompletion": workflow.reason_for_incompletion,
+        "executionTime": workflow.end_time - workflow.start_time if workflow.end_time else 0,
+        "event": "",
+        "failedReferenceTaskNames": ",".join(workflow.failed_reference_task_names),
+        "failedTaskNames": list(workflow.failed_task_names),
+        "priority": workflow.priority,
+        "createdBy": workflow.created_by,
+        "taskToDomain": workflow.task_to_domain,
+    }
+
+
+async def search(request: web.Request) -> web.Response:
+    """``?start&size&freeText&query`` (sort is always newest first); ``{totalHits, results}``."""
+    start = query_int(request, "start", 0) or 0
+    size = query_int(request, "size", 100)
+    if start < 0:
+        raise invalid(f"start must be >= 0, got {start}", "start")
+    if size is None or not 0 <= size <= MAX_SEARCH_SIZE:
+        raise invalid(f"size must be in 0..{MAX_SEARCH_SIZE}, got {size}", "size")
+    where = parse_search_query(request.query.get("query", ""), request.query.get("freeText", "*"))
+    page = await engine(request).search(where, start, size)
+    results = [summary(w) for w in page.results]
+    return web.json_response({"totalHits": page.total_hits, "results": results})
+
+
+async def correlated(request: web.Request) -> web.Response:
+    workflows = await engine(request).correlated(
+        request.match_info["name"],
+        request.match_info["correlationId"],
+        query_flag(request, "includeClosed", False),
+        query_flag(request, "includeTasks", False),
+    )
+    include_tasks = query_flag(request, "includeTasks", False)
+    return web.json_response([w.to_doc(include_tasks) for w in workflows])
+
+
+async def correlated_many(request: web.Request) -> web.Response:
+    """The body lists correlation ids; ``{correlationId: [Workflow]}``."""
+    ids = await list_body(request)
+    if not all(isinstance(i, str) for i in ids):
+        raise invalid("the body must be a list of correlation ids (strings)")
+    include_closed = query_flag(request, "includeClosed", False)
+    include_tasks = query_flag(request, "includeTasks", False)
+    out = {}
+    for correlation_id in ids:
+        workflows = await engine(request).correlated(
+            request.match_info["name"], correlation_id, include_closed, include_tasks
+        )
+        out[correlation_id] = [w.to_doc(include_tasks) for w in workflows]
+    return web.json_response(out)
+
+
+async def running(request: web.Request) -> web.Response:
+    ids = await engine(request).running_workflow_ids(
+        request.match_info["name"],
+        query_int(request, "version", None),
+        query_int(request, "startTime", None),
+        query_int(request, "endTime", None),
+    )
+    return web.json_response(ids)
+
+
+W = PREFIX + "/workflow"
+ID = W + "/{workflowId}"
+# Fixed paths first: aiohttp takes the first resource whose pattern matches.
+ROUTES: tuple[tuple[str, str, Any], ...] = (
+    ("POST", W, start_workflow),
+    ("GET", W + "/search", search),
+    ("GET", W + "/running/{name}", running),
+    ("PUT", W + "/decide/{workflowId}", decide),
+    ("GET", W + "/{name}/correlated/{correlationId}", correlated),
+    ("POST", W + "/{name}/correlated", correlated_many),
+    ("POST", W + "/{name}", start_workflow_by_name),
+    ("GET", ID, get_workflow),
+    ("DELETE", ID, terminate),
+    ("GET", ID + "/status", get_workflow_status),
+    ("PUT", ID + "/pause", pause),
+    ("PUT", ID + "/resume", resume),
+    ("POST", ID + "/restart", restart),
+    ("POST", ID + "/retry", retry),
+    ("POST", ID + "/rerun", rerun),
+    ("PUT", ID + "/skiptask/{taskReferenceName}", skip_task),
+    ("DELETE", ID + "/remove", remove),
+)
