@@ -134,10 +134,11 @@ def build_app(
     config: ServerConfig,
     registry: CollectorRegistry | None = None,
     *,
-    workflow_engine: conductor.EngineFactory = WorkflowEngine.from_url,
+    workflow_engine: conductor.EngineFactory | None = None,
 ) -> web.Application:
     """The API as an aiohttp application; it connects to Redis on startup. ``workflow_engine``
-    makes the engine of the Conductor API from the Redis URL and namespace."""
+    makes the engine of the Conductor API from the Redis URL and namespace (default:
+    ``WorkflowEngine.from_url``)."""
     middlewares: list[Middleware] = [timing_middleware, error_middleware]
     if config.tokens:
         middlewares.append(auth_middleware(config.tokens))
@@ -148,7 +149,7 @@ def build_app(
     for method, path, handler in routes.ROUTES:
         app.router.add_route(method, path, handler)
     app.cleanup_ctx.append(_redis_context)
-    conductor.mount(app, config, workflow_engine)
+    conductor.mount(app, config, workflow_engine or WorkflowEngine.from_url)
     return app
 
 
