@@ -3,7 +3,9 @@ WorkflowResource."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +27,8 @@ from dynoq.services.conductor_query import parse_search_query
 from dynoq.workflow.model import Workflow
 
 MAX_SEARCH_SIZE = 5000
+MAX_EXECUTE_WAIT = 60
+EXECUTE_CHECK_INTERVAL = 0.05
 
 
 def _priority(value: int) -> int:
@@ -33,17 +37,16 @@ def _priority(value: int) -> int:
     return value
 
 
-async def start_workflow(request: web.Request) -> web.Response:
-    """A StartWorkflowRequest; the new workflow's id as text."""
-    body = await object_body(request)
+async def _start(request: web.Request, body: dict[str, Any], version: int | None) -> str:
+    """Starts the workflow of a StartWorkflowRequest; its id."""
     inline = field(body, "workflowDef", dict, None)
     name = field(body, "name", str, "") or (inline or {}).get("name", "")
     if not name:
         raise invalid("name is required", "name")
-    workflow_id = await engine(request).start_workflow(
+    return await engine(request).start_workflow(
         name,
         field(body, "input", dict, {}),
-        version=field(body, "version", int, None),
+        version=version,
         correlation_id=field(body, "correlationId", str, ""),
         priority=_priority(field(body, "priority", int, 0)),
         idempotency_key=field(body, "idempotencyKey", str, ""),
@@ -51,7 +54,57 @@ async def start_workflow(request: web.Request) -> web.Response:
         workflow_def=inline,
         created_by=field(body, "createdBy", str, ""),
     )
-    return text(workflow_id)
+
+
+async def start_workflow(request: web.Request) -> web.Response:
+    """A StartWorkflowRequest; the new workflow's id as text."""
+    body = await object_body(request)
+    return text(await _start(request, body, field(body, "version", int, None)))
+
+
+def _reached(workflow: Workflow, task_reference: str) -> bool:
+    if workflow.status.terminal:
+        return True
+    return bool(task_reference) and any(
+        t.reference_task_name == task_reference and t.status.terminal for t in workflow.tasks
+    )
+
+
+async def execute(request: web.Request) -> web.Response:
+    """Starts a workflow (StartWorkflowRequest; name and version from the path) and answers its
+    WorkflowRun once it ends, or once the task ``waitUntilTaskRef`` ends, or after
+    ``waitForSeconds`` (default 10, at most 60) as it is then."""
+    body = await object_body(request, required=False)
+    body["name"] = request.match_info["name"]
+    raw_version = request.match_info["version"]
+    if not raw_version.isdigit():
+        raise invalid(f"version must be an integer, got {raw_version!r}", "version")
+    wait = query_int(request, "waitForSeconds", 10) or 0
+    if not 0 <= wait <= MAX_EXECUTE_WAIT:
+        raise invalid(f"waitForSeconds must be in 0..{MAX_EXECUTE_WAIT}", "waitForSeconds")
+    task_reference = request.query.get("waitUntilTaskRef", "")
+    workflow_id = await _start(request, body, int(raw_version))
+    deadline = time.monotonic() + wait
+    while True:
+        workflow = await engine(request).get_workflow(workflow_id, True)
+        if _reached(workflow, task_reference) or time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(EXECUTE_CHECK_INTERVAL)
+    run = {
+        "workflowId": workflow.workflow_id,
+        "requestId": request.query.get("requestId", ""),
+        "correlationId": workflow.correlation_id,
+        "createTime": workflow.create_time,
+        "updateTime": workflow.update_time,
+        "createdBy": workflow.created_by,
+        "priority": workflow.priority,
+        "status": str(workflow.status),
+        "input": workflow.input,
+        "output": workflow.output,
+        "variables": workflow.variables,
+        "tasks": [t.to_doc() for t in workflow.tasks],
+    }
+    return web.json_response(run)
 
 
 async def start_workflow_by_name(request: web.Request) -> web.Response:
@@ -241,6 +294,7 @@ ID = W + "/{workflowId}"
 # Fixed paths first: aiohttp takes the first resource whose pattern matches.
 ROUTES: tuple[tuple[str, str, Any], ...] = (
     ("POST", W, start_workflow),
+    ("POST", W + "/execute/{name}/{version}", execute),
     ("GET", W + "/search", search),
     ("GET", W + "/running/{name}", running),
     ("PUT", W + "/decide/{workflowId}", decide),

@@ -164,6 +164,14 @@ OPERATIONS: tuple[tuple[str, str, str, Any, Any, tuple[str, ...]], ...] = (
         (),
     ),
     (
+        "post",
+        "/api/workflow/execute/{name}/{version}",
+        "Start a workflow and answer its WorkflowRun when it ends (or waitUntilTaskRef ends)",
+        _ref("StartWorkflowRequest"),
+        OBJECT,
+        ("requestId:string", "waitUntilTaskRef:string", "waitForSeconds:integer"),
+    ),
+    (
         "get",
         "/api/workflow/search",
         "Search executions: {totalHits, results[WorkflowSummary]}",

@@ -152,6 +152,16 @@ class TestWorkflowsRunBySdkWorkers:
             == []
         )
 
+    def test_execute_answers_when_the_workflow_ends(self, executor):
+        definition = workflow(
+            executor,
+            simple("greet", "greet_ref", who="${workflow.input.who}"),
+            result="${greet_ref.output.greeting}",
+        )
+        run = definition.execute(workflow_input={"who": "sync"}, wait_for_seconds=20)
+        assert (run.status, run.output) == ("COMPLETED", {"result": "hello sync"})
+        assert [t.status for t in run.tasks] == ["COMPLETED"]
+
     def test_fork_and_join(self, executor):
         definition = workflow(
             executor,

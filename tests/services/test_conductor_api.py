@@ -253,6 +253,19 @@ async def test_update_v2_hands_over_the_next_task_and_v1_returns_the_id(api, nam
     assert response.content_type == "text/plain"
 
 
+async def test_execute_answers_the_run_after_waiting(api, names):
+    await register(api, names)
+    path = f"/api/workflow/execute/{names['workflow']}/1"
+    response = await api.post(
+        path, params={"waitForSeconds": "0", "requestId": "r1"}, json={"input": {"who": "x"}}
+    )
+    assert response.status == 200, await response.text()
+    run = await response.json()
+    assert (run["status"], run["requestId"], run["input"]) == ("RUNNING", "r1", {"who": "x"})
+    bad = await api.post(path, params={"waitForSeconds": "600"}, json={})
+    await conductor_error(bad, 400)
+
+
 async def test_task_logs_take_raw_or_json_text(api, names):
     await register(api, names)
     await start(api, names)
