@@ -62,6 +62,22 @@ def build_parser() -> argparse.ArgumentParser:
     sweeper.add_argument("--interval", type=float, help="seconds between sweeps (default 1)")
     sweeper.add_argument("--metrics-port", type=int, help="serve /metrics on this port")
 
+    decider = command("decider", "decide workflows as they come due (and run HTTP tasks)")
+    decider.add_argument("--concurrency", type=int, help="workflows decided at once (default 64)")
+    decider.add_argument(
+        "--no-system-tasks", action="store_true", help="do not run HTTP tasks in this process"
+    )
+    decider.add_argument("--metrics-port", type=int, help="serve /metrics on this port")
+
+    workflow_sweeper = command("workflow-sweeper", "repair running workflows after crashes")
+    workflow_sweeper.add_argument(
+        "--interval", type=float, help="seconds between passes (default 1)"
+    )
+    workflow_sweeper.add_argument(
+        "--batch", type=int, help="workflows checked per pass (default 500)"
+    )
+    workflow_sweeper.add_argument("--metrics-port", type=int, help="serve /metrics on this port")
+
     worker = command("worker", "run the handlers of a dynoq.Worker")
     worker.add_argument("app", metavar="APP:OBJ", help="e.g. myapp.tasks:worker")
     worker.add_argument("--concurrency", type=int, help="handlers running at once")
@@ -155,6 +171,38 @@ def _run_sweeper(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_decider(args: argparse.Namespace) -> int:
+    from dynoq.services import decider
+    from dynoq.services.config import DeciderConfig
+    from dynoq.services.runtime import serve
+
+    config = DeciderConfig.from_env(
+        redis_url=_service_url(args),
+        namespace=_namespace(args),
+        concurrency=args.concurrency,
+        system_tasks=False if args.no_system_tasks else None,
+        metrics_port=args.metrics_port,
+    )
+    serve(lambda stop: decider.run(config, stop=stop))
+    return 0
+
+
+def _run_workflow_sweeper(args: argparse.Namespace) -> int:
+    from dynoq.services import workflow_sweeper
+    from dynoq.services.config import WorkflowSweeperConfig
+    from dynoq.services.runtime import serve
+
+    config = WorkflowSweeperConfig.from_env(
+        redis_url=_service_url(args),
+        namespace=_namespace(args),
+        interval=args.interval,
+        batch=args.batch,
+        metrics_port=args.metrics_port,
+    )
+    serve(lambda stop: workflow_sweeper.run(config, stop=stop))
+    return 0
+
+
 def _run_worker(args: argparse.Namespace) -> int:
     from dynoq.worker import load_worker
 
@@ -186,6 +234,8 @@ def dispatch(args: argparse.Namespace) -> int:
     services: dict[str, Any] = {
         "server": _run_server,
         "sweeper": _run_sweeper,
+        "decider": _run_decider,
+        "workflow-sweeper": _run_workflow_sweeper,
         "worker": _run_worker,
         "demo": _run_demo,
     }

@@ -111,3 +111,52 @@ class SweeperConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> SweeperConfig:
         return config_from_env(cls, env, overrides)
+
+
+@dataclass(frozen=True, slots=True)
+class DeciderConfig:
+    """``dynoq decider``: decides up to ``concurrency`` workflows at once, taken from the
+    decider queue of ``namespace``; with ``system_tasks``, also runs the HTTP tasks."""
+
+    redis_url: str = EMBEDDED_URL
+    namespace: str = "dynoq"
+    concurrency: int = 64
+    system_tasks: bool = True
+    metrics_port: int = 0
+
+    def __post_init__(self) -> None:
+        check_name(self.namespace, "namespace")
+        if isinstance(self.concurrency, bool) or not 1 <= self.concurrency <= 10_000:
+            raise ConfigError(f"concurrency must be in 1..10000, got {self.concurrency}")
+        if not 0 <= self.metrics_port <= 65535:
+            raise ConfigError(f"metrics_port must be in 0..65535, got {self.metrics_port}")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> DeciderConfig:
+        return config_from_env(cls, env, overrides)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowSweeperConfig:
+    """``dynoq workflow-sweeper``: every ``interval`` seconds, checks up to ``batch`` running
+    workflows of ``namespace`` (round robin) and repairs what a crash left behind."""
+
+    redis_url: str = EMBEDDED_URL
+    namespace: str = "dynoq"
+    interval: float = 1.0
+    batch: int = 500
+    metrics_port: int = 0
+
+    def __post_init__(self) -> None:
+        check_name(self.namespace, "namespace")
+        _positive(self.interval, "interval")
+        if isinstance(self.batch, bool) or not 1 <= self.batch <= 1_000_000:
+            raise ConfigError(f"batch must be in 1..1000000, got {self.batch}")
+        if not 0 <= self.metrics_port <= 65535:
+            raise ConfigError(f"metrics_port must be in 0..65535, got {self.metrics_port}")
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, **overrides: Any
+    ) -> WorkflowSweeperConfig:
+        return config_from_env(cls, env, overrides)

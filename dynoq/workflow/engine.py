@@ -2,59 +2,227 @@
 
 Every method is a coroutine; errors are dynoq's: ``NotFound`` (404), ``Conflict`` (409),
 ``InvalidArgument``/``InvalidDefinition`` (400).
+
+How state changes stay safe with any number of API servers and deciders:
+- a workflow's state is written only under its lock, by the one holder deciding it
+  (:meth:`WorkflowEngine.process`); the write is fenced by the lock token;
+- workers and sub-workflows never write it: they append events to the workflow's inbox and wake
+  it on the decider queue, whose entry for a workflow is "when to look at it next";
+- the holder applies the inbox events it read, saves, pushes task messages, re-arms the decider
+  entry, then releases the lock and checks the inbox once more, so an event that arrived during
+  the decide is never left waiting.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from dynoq.workflow.definitions import TaskDef, WorkflowDef
-from dynoq.workflow.model import SearchFilter, SearchPage, Task, TaskResult, Workflow
+from dynoq.connect import AsyncClient, async_client
+from dynoq.errors import Conflict, DynoqError, InvalidArgument, InvalidDefinition, NotFound
+from dynoq.models import Message
+from dynoq.queue import AsyncQueue
+from dynoq.workflow.decide import Decision, Operation, current_view, decide
+from dynoq.workflow.definitions import (
+    TaskDef,
+    WorkflowDef,
+    parse_task_def,
+    parse_workflow_def,
+    task_def_to_doc,
+    workflow_def_to_doc,
+)
+from dynoq.workflow.model import (
+    RESULT_STATUSES,
+    SearchFilter,
+    SearchPage,
+    Task,
+    TaskResult,
+    TaskStatus,
+    Workflow,
+    WorkflowStatus,
+    workflow_id_of_task,
+)
+from dynoq.workflow.scripting import JavaScript
+from dynoq.workflow.store import WorkflowStore
+
+log = logging.getLogger("dynoq.workflow")
+
+DECIDER_QUEUE = "wf.decider"
+TASK_QUEUE_PREFIX = "wf.task."
+LOCK_LEASE_MS = 30_000
+LOCK_RETRY_SECONDS = 0.02
+MAX_POSTPONE_MS = 3_600_000  # a running workflow is looked at at least hourly
+TASK_DEFS_TTL_SECONDS = 1.0
+REPAIR_GRACE_MS = 5_000  # a task message is pushed this long after its task is saved, at most
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 class WorkflowEngine:
+    def __init__(
+        self,
+        client: AsyncClient,
+        namespace: str = "dynoq",
+        *,
+        shards: int = 1,
+        javascript: JavaScript | None = None,
+    ) -> None:
+        self.client = client
+        self.namespace = namespace
+        self.shards = shards
+        self.store = WorkflowStore(client, namespace)
+        self.js = javascript or JavaScript()
+        self.decider_queue = AsyncQueue(
+            client,
+            DECIDER_QUEUE,
+            namespace=namespace,
+            shards=shards,
+            unack_timeout=LOCK_LEASE_MS / 1000,
+        )
+        self._task_queues: dict[str, AsyncQueue] = {}
+        self._definitions: dict[tuple[str, int, int, int], WorkflowDef] = {}
+        self._task_defs: tuple[float, dict[str, TaskDef]] = (0.0, {})
+        self._owns_client = False
+
     @classmethod
-    def from_url(cls, url: str, namespace: str = "dynoq") -> WorkflowEngine:
-        raise NotImplementedError
+    def from_url(cls, url: str, namespace: str = "dynoq", **options: Any) -> WorkflowEngine:
+        engine = cls(async_client(url), namespace, **options)
+        engine._owns_client = True
+        return engine
 
     async def aclose(self) -> None:
-        raise NotImplementedError
+        if self._owns_client:
+            await self.client.aclose()
 
-    # definitions
+    async def __aenter__(self) -> WorkflowEngine:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def task_queue(self, task_type: str) -> AsyncQueue:
+        queue = self._task_queues.get(task_type)
+        if queue is None:
+            try:
+                queue = AsyncQueue(
+                    self.client,
+                    TASK_QUEUE_PREFIX + task_type,
+                    namespace=self.namespace,
+                    shards=self.shards,
+                )
+            except ValueError as exc:
+                raise InvalidArgument(
+                    f"bad task type {task_type!r}: {exc}", field="taskType"
+                ) from exc
+            self._task_queues[task_type] = queue
+        return queue
+
+    # -- definitions ------------------------------------------------------------------------
     async def register_workflow_def(
         self, definition: dict[str, Any] | WorkflowDef, *, overwrite: bool = True
     ) -> WorkflowDef:
         """Conflict when that name+version exists and overwrite is False."""
-        raise NotImplementedError
+        doc = workflow_def_to_doc(definition) if isinstance(definition, WorkflowDef) else definition
+        parsed = parse_workflow_def(doc)
+        exists = await self.store.workflow_def_exists(parsed.name, parsed.version)
+        if exists and not overwrite:
+            raise Conflict(f"workflow definition {parsed.name} version {parsed.version} exists")
+        stamped = workflow_def_to_doc(parsed)
+        now = now_ms()
+        stamped["createTime"] = parsed.create_time or now
+        stamped["updateTime"] = now
+        await self.store.put_workflow_def(parsed.name, parsed.version, stamped)
+        return parse_workflow_def(stamped)
 
     async def get_workflow_def(self, name: str, version: int | None = None) -> WorkflowDef:
         """The latest version when version is None."""
-        raise NotImplementedError
+        versions = await self.store.workflow_defs(name)
+        if not versions or (version is not None and version not in versions):
+            which = f" version {version}" if version is not None else ""
+            raise NotFound(f"no workflow definition {name}{which}")
+        return parse_workflow_def(versions[version if version is not None else max(versions)])
 
     async def list_workflow_defs(self) -> list[WorkflowDef]:
         """Every version of every workflow definition."""
-        raise NotImplementedError
+        found: list[WorkflowDef] = []
+        for name in await self.store.workflow_def_names():
+            versions = await self.store.workflow_defs(name)
+            found.extend(parse_workflow_def(versions[v]) for v in sorted(versions))
+        return found
 
     async def delete_workflow_def(self, name: str, version: int) -> None:
-        raise NotImplementedError
+        if not await self.store.delete_workflow_def(name, version):
+            raise NotFound(f"no workflow definition {name} version {version}")
 
     async def register_task_defs(
         self, definitions: Iterable[dict[str, Any] | TaskDef]
     ) -> list[TaskDef]:
         """Creates or replaces each, all validated before any is stored."""
-        raise NotImplementedError
+        parsed: list[TaskDef] = []
+        problems: list[tuple[str, str]] = []
+        for i, d in enumerate(definitions):
+            try:
+                parsed.append(d if isinstance(d, TaskDef) else parse_task_def(d))
+            except InvalidDefinition as exc:
+                problems.extend((f"$[{i}]{path.removeprefix('$')}", m) for path, m in exc.problems)
+        if problems:
+            raise InvalidDefinition(problems)
+        now = now_ms()
+        docs = []
+        for d in parsed:
+            doc = task_def_to_doc(d)
+            doc["createTime"] = d.create_time or now
+            doc["updateTime"] = now
+            docs.append((d.name, doc))
+        await self.store.put_task_defs(docs)
+        self._task_defs = (0.0, {})
+        return [parse_task_def(doc) for _, doc in docs]
 
     async def get_task_def(self, name: str) -> TaskDef:
-        raise NotImplementedError
+        found = (await self.store.task_defs()).get(name)
+        if found is None:
+            raise NotFound(f"no task definition {name}")
+        return parse_task_def(found)
 
     async def list_task_defs(self) -> list[TaskDef]:
-        raise NotImplementedError
+        docs = await self.store.task_defs()
+        return [parse_task_def(docs[n]) for n in sorted(docs)]
 
     async def delete_task_def(self, name: str) -> None:
-        raise NotImplementedError
+        if not await self.store.delete_task_def(name):
+            raise NotFound(f"no task definition {name}")
+        self._task_defs = (0.0, {})
 
-    # executions
+    async def task_defs(self) -> dict[str, TaskDef]:
+        """The task definitions, cached for a second."""
+        fetched_at, defs = self._task_defs
+        if time.monotonic() - fetched_at > TASK_DEFS_TTL_SECONDS:
+            defs = {n: parse_task_def(d) for n, d in (await self.store.task_defs()).items()}
+            self._task_defs = (time.monotonic(), defs)
+        return defs
+
+    def definition_of(self, workflow: Workflow) -> WorkflowDef:
+        doc = workflow.workflow_definition
+        key = (
+            str(doc.get("name")),
+            int(doc.get("version", 1)),
+            int(doc.get("createTime") or 0),
+            int(doc.get("updateTime") or 0),
+        )
+        found = self._definitions.get(key)
+        if found is None:
+            if len(self._definitions) > 1000:
+                self._definitions.clear()
+            found = self._definitions[key] = parse_workflow_def(doc)
+        return found
+
+    # -- starting ---------------------------------------------------------------------------
     async def start_workflow(
         self,
         name: str,
@@ -67,16 +235,79 @@ class WorkflowEngine:
         task_to_domain: dict[str, str] | None = None,
         workflow_def: dict[str, Any] | None = None,
         created_by: str = "",
+        workflow_id: str | None = None,
+        parent: tuple[str, str] | None = None,
     ) -> str:
         """The new workflow's id (or the existing one's for a known idempotency key)."""
-        raise NotImplementedError
+        if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 99:
+            raise InvalidArgument(
+                f"priority must be an int in 0..99, got {priority!r}", field="priority"
+            )
+        if input is not None and not isinstance(input, dict):
+            raise InvalidArgument("input must be a JSON object", field="input")
+        if workflow_def is not None:
+            definition = parse_workflow_def(workflow_def)
+            doc = workflow_def_to_doc(definition)
+            doc["updateTime"] = now_ms()  # an inline definition is its own version
+        else:
+            definition = await self.get_workflow_def(name, version)
+            doc = definition.raw or workflow_def_to_doc(definition)
+        new_id = workflow_id or str(uuid.uuid4())
+        if idempotency_key:
+            held = await self.store.claim_idempotency_key(definition.name, idempotency_key, new_id)
+            if held is not None:
+                return held
+        now = now_ms()
+        workflow = Workflow(
+            workflow_id=new_id,
+            workflow_name=definition.name,
+            workflow_version=definition.version,
+            input=dict(input or {}),
+            variables=dict(definition.variables),
+            correlation_id=correlation_id or "",
+            priority=priority,
+            create_time=now,
+            start_time=now,
+            update_time=now,
+            task_to_domain=dict(task_to_domain or {}),
+            idempotency_key=idempotency_key,
+            created_by=created_by,
+            workflow_definition=doc,
+            parent_workflow_id=parent[0] if parent else "",
+            parent_workflow_task_id=parent[1] if parent else "",
+        )
+        if not await self.store.create(workflow):
+            return new_id  # a sub-workflow or failure workflow started before: same id, same one
+        await self.process(new_id)
+        return new_id
+
+    # -- reading ----------------------------------------------------------------------------
+    async def _view(self, workflow_id: str) -> Workflow:
+        state, events = await self.store.read(workflow_id)
+        if state is None:
+            raise NotFound(f"no workflow {workflow_id}")
+        if not events:
+            return state
+        return current_view(
+            state, self.definition_of(state), await self.task_defs(), events, now_ms()
+        )
 
     async def get_workflow(self, workflow_id: str, include_tasks: bool = True) -> Workflow:
-        raise NotImplementedError
+        workflow = await self._view(workflow_id)
+        if not include_tasks:
+            workflow.tasks = []
+        return workflow
 
     async def search(self, where: SearchFilter, start: int = 0, size: int = 100) -> SearchPage:
         """Newest first by start time."""
-        raise NotImplementedError
+        total, summaries = await self.store.search(where, start, size)
+        results = []
+        for s in summaries:
+            doc = dict(s)
+            doc["workflowName"] = s.get("workflowType")
+            doc["workflowVersion"] = s.get("version")
+            results.append(Workflow.from_doc(doc))
+        return SearchPage(total, results)
 
     async def running_workflow_ids(
         self,
@@ -85,7 +316,19 @@ class WorkflowEngine:
         start_time: int | None = None,
         end_time: int | None = None,
     ) -> list[str]:
-        raise NotImplementedError
+        page = await self.search(
+            SearchFilter(
+                workflow_types=(name,),
+                statuses=(WorkflowStatus.RUNNING,),
+                start_time_from=start_time,
+                start_time_to=end_time,
+            ),
+            0,
+            10_000,
+        )
+        return [
+            w.workflow_id for w in page.results if version is None or w.workflow_version == version
+        ]
 
     async def correlated(
         self,
@@ -94,24 +337,57 @@ class WorkflowEngine:
         include_closed: bool = False,
         include_tasks: bool = False,
     ) -> list[Workflow]:
-        raise NotImplementedError
+        page = await self.search(
+            SearchFilter(workflow_types=(name,), correlation_ids=(correlation_id,)), 0, 1000
+        )
+        found = []
+        for w in page.results:
+            if not include_closed and w.status.terminal:
+                continue
+            try:
+                found.append(await self.get_workflow(w.workflow_id, include_tasks))
+            except NotFound:
+                continue
+        return found
 
+    # -- actions ----------------------------------------------------------------------------
     async def terminate(
         self, workflow_id: str, reason: str = "", trigger_failure_workflow: bool = False
     ) -> None:
-        raise NotImplementedError
+        decision = await self.process(
+            workflow_id, Operation("terminate", {"reason": reason}), wait=True
+        )
+        if trigger_failure_workflow and decision is not None:
+            definition = self.definition_of(decision.workflow)
+            if definition.failure_workflow and not definition.failure_workflow.startswith("${"):
+                wf = decision.workflow
+                await self.start_workflow(
+                    definition.failure_workflow,
+                    {
+                        "workflowId": wf.workflow_id,
+                        "reason": reason,
+                        "failureStatus": str(wf.status),
+                        "failedWorkflow": wf.to_doc(),
+                    },
+                    correlation_id=wf.correlation_id,
+                    workflow_id=f"{wf.workflow_id}-failure-{wf.task_counter}",
+                )
 
     async def pause(self, workflow_id: str) -> None:
-        raise NotImplementedError
+        await self.process(workflow_id, Operation("pause"), wait=True)
 
     async def resume(self, workflow_id: str) -> None:
-        raise NotImplementedError
+        await self.process(workflow_id, Operation("resume"), wait=True)
 
     async def restart(self, workflow_id: str, use_latest_definitions: bool = False) -> None:
-        raise NotImplementedError
+        latest = None
+        if use_latest_definitions:
+            current = await self._view(workflow_id)
+            latest = await self.get_workflow_def(current.workflow_name)
+        await self.process(workflow_id, Operation("restart"), wait=True, definition=latest)
 
     async def retry(self, workflow_id: str, resume_subworkflow_tasks: bool = False) -> None:
-        raise NotImplementedError
+        await self.process(workflow_id, Operation("retry"), wait=True)
 
     async def rerun(
         self,
@@ -122,7 +398,14 @@ class WorkflowEngine:
         workflow_input: dict[str, Any] | None = None,
         correlation_id: str | None = None,
     ) -> str:
-        raise NotImplementedError
+        params = {
+            "from_task_id": from_task_id,
+            "task_input": task_input,
+            "workflow_input": workflow_input,
+            "correlation_id": correlation_id,
+        }
+        await self.process(workflow_id, Operation("rerun", params), wait=True)
+        return workflow_id
 
     async def skip_task(
         self,
@@ -131,16 +414,232 @@ class WorkflowEngine:
         task_input: dict[str, Any] | None = None,
         task_output: dict[str, Any] | None = None,
     ) -> None:
-        raise NotImplementedError
+        params = {
+            "reference_name": reference_name,
+            "task_input": task_input,
+            "task_output": task_output,
+        }
+        await self.process(workflow_id, Operation("skip", params), wait=True)
 
     async def remove_workflow(self, workflow_id: str) -> None:
-        raise NotImplementedError
+        workflow = await self._view(workflow_id)
+        if not workflow.status.terminal:
+            await self.terminate(workflow_id, "removed")
+            workflow = await self._view(workflow_id)
+        await self.decider_queue.remove(workflow_id)
+        await self.store.delete(workflow)
 
     async def decide(self, workflow_id: str) -> None:
         """Decides the workflow now (normally the decider service does, on every change)."""
-        raise NotImplementedError
+        await self.process(workflow_id, wait=True)
 
-    # the worker-facing calls
+    async def wake(self, workflow_id: str, priority: int = 0) -> None:
+        """Asks the deciders to look at the workflow now."""
+        await self.decider_queue.push(Message(workflow_id, priority=priority))
+
+    # -- deciding ---------------------------------------------------------------------------
+    async def process(
+        self,
+        workflow_id: str,
+        operation: Operation | None = None,
+        *,
+        wait: bool = False,
+        entry: Message | None = None,
+        definition: WorkflowDef | None = None,
+    ) -> Decision | None:
+        """Decides one workflow under its lock and carries the decision out. Without ``wait``,
+        a workflow locked by someone else is left to them (None); with it, waits up to 5 s."""
+        token = uuid.uuid4().hex
+        deadline = time.monotonic() + 5.0
+        while True:
+            got = await self.store.acquire(workflow_id, token, LOCK_LEASE_MS)
+            if got is not None:
+                break
+            if not wait:
+                if entry is not None:  # the holder will see what woke us: look again soon
+                    await self.decider_queue.nack(entry, delay=LOCK_RETRY_SECONDS)
+                return None
+            if time.monotonic() > deadline:
+                raise Conflict(f"workflow {workflow_id} is busy; try again")
+            await asyncio.sleep(LOCK_RETRY_SECONDS)
+        state, events = got
+        try:
+            if state is None:
+                if entry is not None:
+                    await self.decider_queue.ack(entry)
+                if operation is not None or wait:
+                    raise NotFound(f"no workflow {workflow_id}")
+                return None
+            if definition is not None:
+                state.workflow_definition = workflow_def_to_doc(definition)
+                state.workflow_definition["updateTime"] = now_ms()
+            decision = decide(
+                state,
+                definition or self.definition_of(state),
+                await self.task_defs(),
+                events,
+                now_ms(),
+                self.js,
+                operation,
+            )
+            await self._carry_out(workflow_id, state.status, decision, token, len(events), entry)
+            return decision
+        finally:
+            pending = await self.store.release(workflow_id, token)
+            if pending:
+                await self.wake(workflow_id, state.priority if state else 0)
+
+    async def _carry_out(
+        self,
+        workflow_id: str,
+        before: WorkflowStatus,
+        decision: Decision,
+        token: str,
+        applied: int,
+        entry: Message | None,
+    ) -> None:
+        wf = decision.workflow
+        if decision.changed or applied:
+            if not await self.store.save(wf, workflow_id, token, applied):
+                log.warning("lost the lock of workflow %s before saving; leaving it", workflow_id)
+                return
+            if wf.status is not before or decision.ended_now:
+                await self.store.index(wf, before)
+        await self._push_tasks(decision)
+        await self.store.release_slots(decision.released)
+        for child in decision.children:
+            await self._start_child(child)
+        for child_id in decision.terminate_children:
+            if await self.store.post(
+                child_id, {"kind": "terminate", "reason": "parent ended", "time": now_ms()}
+            ):
+                await self.wake(child_id, wf.priority)
+        if decision.parent_notice is not None:
+            n = decision.parent_notice
+            event = {
+                "kind": "child",
+                "taskId": n.parent_task_id,
+                "status": str(n.status),
+                "output": n.output,
+                "reason": n.reason,
+                "time": now_ms(),
+            }
+            if await self.store.post(n.parent_workflow_id, event):
+                await self.wake(n.parent_workflow_id, 0)
+        if decision.failure_workflow is not None:
+            await self._start_child(decision.failure_workflow)
+        await self._rearm(wf, decision, entry)
+
+    async def _push_tasks(self, decision: Decision) -> None:
+        by_type: dict[str, list[Message]] = {}
+        for push in decision.pushes:
+            by_type.setdefault(push.task_type, []).append(
+                Message(push.task_id, priority=push.priority, delay=push.delay_ms / 1000)
+            )
+        for task_type, messages in by_type.items():
+            await self.task_queue(task_type).push(messages)
+        for removal in decision.removals:
+            await self.task_queue(removal.task_type).remove(removal.task_id)
+
+    async def _start_child(self, child: Any) -> None:
+        parent = (
+            (child.parent_workflow_id, child.parent_workflow_task_id)
+            if child.parent_workflow_id
+            else None
+        )
+        try:
+            await self.start_workflow(
+                child.name,
+                child.input,
+                version=child.version,
+                correlation_id=child.correlation_id,
+                priority=child.priority,
+                workflow_def=child.definition,
+                task_to_domain=child.task_to_domain,
+                workflow_id=child.workflow_id,
+                parent=parent,
+            )
+        except DynoqError as exc:
+            if parent is None:
+                log.error("could not start workflow %s: %s", child.name, exc)
+                return
+            event = {
+                "kind": "child",
+                "taskId": parent[1],
+                "status": str(WorkflowStatus.FAILED),
+                "output": {},
+                "reason": f"could not start sub-workflow {child.name}: {exc}",
+                "time": now_ms(),
+            }
+            await self.store.post(parent[0], event)
+            await self.wake(parent[0])
+
+    async def _rearm(self, wf: Workflow, decision: Decision, entry: Message | None) -> None:
+        """Sets the workflow's decider entry to its next deadline, or drops it once there is
+        nothing to wait for (ended or paused)."""
+        if wf.status is not WorkflowStatus.RUNNING and decision.next_due_ms is None:
+            if entry is not None:
+                await self.decider_queue.ack(entry)
+            else:
+                await self.decider_queue.remove(wf.workflow_id)
+            return
+        now = now_ms()
+        due = min(decision.next_due_ms or now + MAX_POSTPONE_MS, now + MAX_POSTPONE_MS)
+        delay = max(0, due - now) / 1000
+        if entry is not None:
+            await self.decider_queue.nack(entry, delay=delay)
+        else:
+            await self.decider_queue.push(
+                Message(wf.workflow_id, priority=wf.priority, delay=delay)
+            )
+
+    # -- repairs ----------------------------------------------------------------------------
+    async def repair(self, workflow_id: str) -> list[str]:
+        """Repairs what a crash may have left behind in a running workflow; the kinds of
+        repair made: ``decider_entry``, ``task_message``, ``redecide``."""
+        try:
+            view = await self._view(workflow_id)
+        except NotFound:
+            return []
+        if view.status is not WorkflowStatus.RUNNING:
+            return []
+        made: list[str] = []
+        if await self.decider_queue.ensure(Message(workflow_id, priority=view.priority)):
+            made.append("decider_entry")
+        old = now_ms() - REPAIR_GRACE_MS
+        if any(_waits_on_queue(t) and _queued_since(t) < old for t in view.tasks):
+            made.extend(await self._restore_task_messages(workflow_id, old))
+        if not any(not t.status.terminal for t in view.tasks):
+            await self.wake(workflow_id, view.priority)
+            made.append("redecide")
+        return made
+
+    async def _restore_task_messages(self, workflow_id: str, old: int) -> list[str]:
+        token = uuid.uuid4().hex
+        got = await self.store.acquire(workflow_id, token, LOCK_LEASE_MS)
+        if got is None:
+            return []  # being decided right now: nothing to repair
+        made: list[str] = []
+        try:
+            state, events = got
+            if state is None:
+                return []
+            view = current_view(
+                state, self.definition_of(state), await self.task_defs(), events, now_ms()
+            )
+            for task in view.tasks:
+                if not (_waits_on_queue(task) and _queued_since(task) < old):
+                    continue
+                queue = self.task_queue(task.task_type)
+                if not await queue.contains(task.task_id):
+                    await queue.push(Message(task.task_id, priority=view.priority))
+                    made.append("task_message")
+        finally:
+            if await self.store.release(workflow_id, token):
+                await self.wake(workflow_id)
+        return made
+
+    # -- workers ----------------------------------------------------------------------------
     async def poll(
         self,
         task_type: str,
@@ -150,25 +649,175 @@ class WorkflowEngine:
         domain: str = "",
     ) -> list[Task]:
         """Up to count tasks, now IN_PROGRESS for this worker; waits up to wait s for the first."""
-        raise NotImplementedError
+        queue = self.task_queue(task_type)
+        messages = await queue.pop(count, wait)
+        now = now_ms()
+        await self.store.record_poll(task_type, worker_id, domain, now)
+        if not messages:
+            return []
+        tasks = await asyncio.gather(*(self._claim(queue, m, worker_id) for m in messages))
+        return [t for t in tasks if t is not None]
+
+    async def _claim(self, queue: AsyncQueue, message: Message, worker_id: str) -> Task | None:
+        workflow_id = workflow_id_of_task(message.id)
+        try:
+            workflow = await self._view(workflow_id)
+        except NotFound:
+            await queue.ack(message)
+            return None
+        task = next((t for t in workflow.tasks if t.task_id == message.id), None)
+        if task is None or task.status is not TaskStatus.SCHEDULED or workflow.status.terminal:
+            await queue.ack(message)
+            return None
+        tdef = (await self.task_defs()).get(task.task_def_name)
+        if tdef is not None and (tdef.concurrent_exec_limit or tdef.rate_limit_per_frequency):
+            wait_ms = await self.store.claim_slot(
+                tdef.name,
+                task.task_id,
+                tdef.concurrent_exec_limit,
+                tdef.rate_limit_per_frequency,
+                1000 * max(1, tdef.rate_limit_frequency_in_seconds),
+            )
+            if wait_ms:
+                await queue.nack(message, delay=wait_ms / 1000)
+                return None
+        now = now_ms()
+        event = {"kind": "polled", "taskId": task.task_id, "workerId": worker_id, "time": now}
+        if not await self.store.post(workflow_id, event):
+            await queue.ack(message)
+            return None
+        await queue.ack(message)
+        task.status = TaskStatus.IN_PROGRESS
+        task.start_time = task.start_time or now
+        task.worker_id = worker_id
+        task.poll_count += 1
+        task.update_time = now
+        task.queue_wait_time = max(0, now - task.scheduled_time)
+        task.callback_after_seconds = 0
+        return task
 
     async def update_task(self, result: TaskResult) -> Task:
         """Records a worker's result; returns the task as it is after the update."""
-        raise NotImplementedError
+        if result.status not in RESULT_STATUSES:
+            raise InvalidArgument(
+                f"status must be one of {sorted(RESULT_STATUSES)}, got {result.status}",
+                field="status",
+            )
+        workflow_id = workflow_id_of_task(result.task_id)
+        if not workflow_id:
+            raise NotFound(f"no task {result.task_id}")
+        if result.workflow_instance_id and result.workflow_instance_id != workflow_id:
+            raise InvalidArgument(
+                f"task {result.task_id} is not in workflow {result.workflow_instance_id}",
+                field="workflowInstanceId",
+            )
+        workflow = await self._view(workflow_id)
+        task = next((t for t in workflow.tasks if t.task_id == result.task_id), None)
+        if task is None:
+            raise NotFound(f"no task {result.task_id}")
+        now = now_ms()
+        if result.logs:
+            await self.store.add_logs(
+                workflow_id,
+                task.task_id,
+                [{"log": line, "taskId": task.task_id, "createdTime": now} for line in result.logs],
+            )
+        if task.status.terminal or workflow.status.terminal:
+            return task  # a late or duplicated result changes nothing
+        event = {
+            "kind": "update",
+            "taskId": task.task_id,
+            "status": str(result.status),
+            "outputData": result.output_data,
+            "reasonForIncompletion": result.reason_for_incompletion,
+            "callbackAfterSeconds": result.callback_after_seconds,
+            "workerId": result.worker_id,
+            "extendLease": result.extend_lease,
+            "time": now,
+        }
+        if not await self.store.post(workflow_id, event):
+            raise NotFound(f"no workflow {workflow_id}")
+        if not result.extend_lease:
+            await self.wake(workflow_id, workflow.priority)
+        view = current_view(
+            workflow, self.definition_of(workflow), await self.task_defs(), [event], now
+        )
+        return next(t for t in view.tasks if t.task_id == result.task_id)
 
     async def get_task(self, task_id: str) -> Task:
-        raise NotImplementedError
+        workflow_id = workflow_id_of_task(task_id)
+        if not workflow_id:
+            raise NotFound(f"no task {task_id}")
+        try:
+            workflow = await self._view(workflow_id)
+        except NotFound:
+            raise NotFound(f"no task {task_id}") from None
+        task = next((t for t in workflow.tasks if t.task_id == task_id), None)
+        if task is None:
+            raise NotFound(f"no task {task_id}")
+        return task
 
     async def add_task_log(self, task_id: str, message: str) -> None:
-        raise NotImplementedError
+        task = await self.get_task(task_id)
+        await self.store.add_logs(
+            task.workflow_instance_id,
+            task_id,
+            [{"log": message, "taskId": task_id, "createdTime": now_ms()}],
+        )
 
     async def get_task_logs(self, task_id: str) -> list[dict[str, Any]]:
         """[{"log", "taskId", "createdTime"}] oldest first."""
-        raise NotImplementedError
+        task = await self.get_task(task_id)
+        return await self.store.logs(task.workflow_instance_id, task_id)
 
     async def queue_sizes(self, task_types: Iterable[str]) -> dict[str, int]:
-        raise NotImplementedError
+        return {t: await self.task_queue(t).size() for t in task_types}
 
     async def poll_data(self, task_type: str) -> list[dict[str, Any]]:
         """[{"queueName", "domain", "workerId", "lastPollTime"}] per worker."""
-        raise NotImplementedError
+        return await self.store.poll_data(task_type)
+
+
+def _waits_on_queue(task: Task) -> bool:
+    kind = task.workflow_task.get("type", "SIMPLE")
+    return task.status is TaskStatus.SCHEDULED and kind in ("SIMPLE", "DYNAMIC", "HTTP")
+
+
+def _queued_since(task: Task) -> int:
+    delay = task.start_delay_in_seconds + task.callback_after_seconds
+    return task.scheduled_time + 1000 * delay
+
+
+def task_result_from_doc(doc: Mapping[str, Any]) -> TaskResult:
+    """A TaskResult from Conductor's JSON; InvalidArgument naming the bad field."""
+    if not isinstance(doc, Mapping):
+        raise InvalidArgument("a task result must be a JSON object")
+    task_id = doc.get("taskId")
+    if not isinstance(task_id, str) or not task_id:
+        raise InvalidArgument("taskId is required", field="taskId")
+    try:
+        status = TaskStatus(str(doc.get("status", "")))
+    except ValueError:
+        raise InvalidArgument(f"unknown status {doc.get('status')!r}", field="status") from None
+    output = doc.get("outputData") or {}
+    if not isinstance(output, dict):
+        raise InvalidArgument("outputData must be a JSON object", field="outputData")
+    callback = doc.get("callbackAfterSeconds") or 0
+    if isinstance(callback, bool) or not isinstance(callback, int) or callback < 0:
+        raise InvalidArgument(
+            "callbackAfterSeconds must be an int >= 0", field="callbackAfterSeconds"
+        )
+    logs = []
+    for entry in doc.get("logs") or ():
+        logs.append(str(entry.get("log", "")) if isinstance(entry, Mapping) else str(entry))
+    return TaskResult(
+        task_id=task_id,
+        workflow_instance_id=str(doc.get("workflowInstanceId") or ""),
+        status=status,
+        output_data=output,
+        reason_for_incompletion=str(doc.get("reasonForIncompletion") or ""),
+        callback_after_seconds=callback,
+        worker_id=str(doc.get("workerId") or ""),
+        logs=tuple(logs),
+        extend_lease=bool(doc.get("extendLease")),
+    )

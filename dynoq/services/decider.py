@@ -1,0 +1,105 @@
+"""``dynoq decider``: takes workflow ids off the decider queue as they come due and decides
+them (:meth:`WorkflowEngine.process`), up to ``concurrency`` at once. Any number may run: the
+workflow lock makes sure one decides a workflow at a time, and a decider that finds it locked
+looks again a moment later rather than dropping the wake-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+
+from dynoq.errors import DynoqError
+from dynoq.models import Message
+from dynoq.services.config import DeciderConfig
+from dynoq.services.runtime import warn_if_embedded
+from dynoq.workflow.engine import WorkflowEngine
+from dynoq.workflow.system_tasks import HttpTaskRunner
+
+log = logging.getLogger("dynoq.decider")
+
+RETRY_AFTER_ERROR_SECONDS = 1.0
+
+
+class Decider:
+    def __init__(
+        self, engine: WorkflowEngine, concurrency: int, registry: CollectorRegistry | None = None
+    ) -> None:
+        self.engine = engine
+        self.concurrency = concurrency
+        registry = registry if registry is not None else CollectorRegistry()
+        self.decisions = Counter(
+            "dynoq_workflow_decisions",
+            "Workflow decides, by outcome",
+            ["outcome"],
+            registry=registry,
+        )
+        self.duration = Histogram(
+            "dynoq_workflow_decide_seconds",
+            "Time to decide a workflow and carry it out",
+            registry=registry,
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        running: set[asyncio.Task[None]] = set()
+        while not stop.is_set():
+            free = self.concurrency - len(running)
+            if free <= 0:
+                await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            try:
+                entries = await self.engine.decider_queue.pop(free, wait=1.0)
+            except DynoqError as exc:
+                log.warning("popping the decider queue failed: %s", exc)
+                await asyncio.sleep(RETRY_AFTER_ERROR_SECONDS)
+                continue
+            for entry in entries:
+                job = asyncio.create_task(self.handle(entry))
+                running.add(job)
+                job.add_done_callback(running.discard)
+        if running:
+            await asyncio.wait(running, timeout=30)
+
+    async def handle(self, entry: Message) -> None:
+        with self.duration.time():
+            try:
+                decision = await self.engine.process(entry.id, entry=entry)
+            except DynoqError as exc:
+                self.decisions.labels("error").inc()
+                log.warning("deciding workflow %s failed: %s", entry.id, exc)
+                with contextlib.suppress(DynoqError):
+                    await self.engine.decider_queue.nack(entry, delay=RETRY_AFTER_ERROR_SECONDS)
+                return
+            except Exception:
+                self.decisions.labels("bug").inc()
+                log.exception("deciding workflow %s failed", entry.id)
+                with contextlib.suppress(DynoqError):
+                    await self.engine.decider_queue.nack(entry, delay=RETRY_AFTER_ERROR_SECONDS)
+                return
+        self.decisions.labels("locked" if decision is None else "decided").inc()
+
+
+async def run(
+    config: DeciderConfig,
+    *,
+    registry: CollectorRegistry | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Decides workflows until ``stop`` is set."""
+    stop = stop or asyncio.Event()
+    warn_if_embedded(config.redis_url)
+    registry = registry if registry is not None else CollectorRegistry()
+    if config.metrics_port:
+        start_http_server(config.metrics_port, registry=registry)
+    engine = WorkflowEngine.from_url(config.redis_url, config.namespace)
+    log.info("dynoq decider deciding namespace %r", config.namespace)
+    services = [Decider(engine, config.concurrency, registry).run(stop)]
+    if config.system_tasks:
+        services.append(HttpTaskRunner(engine).run(stop))
+    try:
+        await asyncio.gather(*services)
+    finally:
+        await engine.aclose()

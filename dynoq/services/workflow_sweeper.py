@@ -1,0 +1,82 @@
+"""``dynoq workflow-sweeper``: the safety net under the deciders.
+
+Timers need no sweeper: every deadline is the due time of the workflow's decider-queue entry.
+What a crash can leave behind is repaired here, a batch of running workflows per interval, round
+robin: a running workflow without a decider entry gets one; a SCHEDULED task whose queue message
+is missing gets it back; a running workflow with no unfinished task is decided again. Several
+sweepers may run; repairs are made under the workflow's lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from prometheus_client import CollectorRegistry, Counter, start_http_server
+
+from dynoq.errors import DynoqError
+from dynoq.services.config import WorkflowSweeperConfig
+from dynoq.services.runtime import warn_if_embedded
+from dynoq.workflow.engine import WorkflowEngine
+from dynoq.workflow.model import WorkflowStatus
+
+log = logging.getLogger("dynoq.workflow_sweeper")
+
+
+class WorkflowSweeper:
+    def __init__(
+        self, engine: WorkflowEngine, batch: int, registry: CollectorRegistry | None = None
+    ) -> None:
+        self.engine = engine
+        self.batch = batch
+        self._cursor = 0.0
+        registry = registry if registry is not None else CollectorRegistry()
+        self.repairs = Counter(
+            "dynoq_workflow_repairs",
+            "Repairs made by the workflow sweeper, by kind",
+            ["kind"],
+            registry=registry,
+        )
+
+    async def sweep_once(self) -> dict[str, int]:
+        """Checks the next batch of running workflows; the repairs made, by kind."""
+        rows = await self.engine.store.ids_by_status(
+            WorkflowStatus.RUNNING, self.batch, self._cursor
+        )
+        self._cursor = rows[-1][1] + 1 if len(rows) == self.batch else 0.0
+        made: dict[str, int] = {}
+        for workflow_id, _ in rows:
+            for kind in await self.engine.repair(workflow_id):
+                made[kind] = made.get(kind, 0) + 1
+                self.repairs.labels(kind).inc()
+        return made
+
+
+async def run(
+    config: WorkflowSweeperConfig,
+    *,
+    registry: CollectorRegistry | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    stop = stop or asyncio.Event()
+    warn_if_embedded(config.redis_url)
+    registry = registry if registry is not None else CollectorRegistry()
+    if config.metrics_port:
+        start_http_server(config.metrics_port, registry=registry)
+    engine = WorkflowEngine.from_url(config.redis_url, config.namespace)
+    sweeper = WorkflowSweeper(engine, config.batch, registry)
+    log.info("dynoq workflow-sweeper checking namespace %r", config.namespace)
+    try:
+        while not stop.is_set():
+            try:
+                made = await sweeper.sweep_once()
+            except DynoqError as exc:
+                log.warning("workflow sweep failed: %s", exc)
+            else:
+                if made:
+                    log.info("repaired %s", made)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), config.interval)
+    finally:
+        await engine.aclose()

@@ -1,0 +1,328 @@
+"""Where workflows live in Redis.
+
+Per workflow, under one hash tag so every script runs on Redis Cluster:
+``<ns>:wf:{<id>}:state`` (msgpack document), ``:inbox`` (events not yet applied), ``:lock`` and
+``:log:<task id>`` (task logs). Definitions: ``<ns>:wfdef:<name>`` (hash version -> JSON) with
+``<ns>:wfdefs`` (names), ``<ns>:taskdefs`` (hash name -> JSON). Search: sorted sets by start time
+``<ns>:wfidx:all``, ``:type:<name>``, ``:status:<status>``, ``:type:<name>:status:<status>``,
+``:corr:<correlation id>``, and ``<ns>:wfsummary`` (hash id -> msgpack summary).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import msgpack
+
+from dynoq._redis import translated_errors
+from dynoq.connect import AsyncClient
+from dynoq.scripts import script_source
+from dynoq.workflow.model import SearchFilter, Workflow, WorkflowStatus
+
+SUMMARY_FIELDS = (
+    "workflowType", "version", "workflowId", "correlationId", "startTime", "updateTime",
+    "endTime", "status", "input", "output", "reasonForIncompletion", "priority",
+    "failedReferenceTaskNames", "failedTaskNames", "createdBy", "parentWorkflowId",
+)  # fmt: skip
+SEARCH_SCAN_LIMIT = 10_000  # summaries read at most per search
+
+
+def pack(value: Any) -> bytes:
+    return msgpack.packb(value, use_bin_type=True)  # type: ignore[no-any-return]
+
+
+def unpack(data: bytes) -> Any:
+    return msgpack.unpackb(data, raw=False, strict_map_key=False)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowKeys:
+    state: str
+    inbox: str
+    lock: str
+    tag: str
+
+    def log(self, task_id: str) -> str:
+        return f"{self.tag}:log:{task_id}"
+
+
+class WorkflowStore:
+    def __init__(self, client: AsyncClient, namespace: str) -> None:
+        self.client: Any = client
+        self.ns = namespace
+        self._scripts = {
+            name: self.client.register_script(script_source(f"workflow/{name}"))
+            for name in ("acquire", "save", "release", "read", "post", "create", "claim")
+        }
+
+    # -- keys -------------------------------------------------------------------------------
+    def keys(self, workflow_id: str) -> WorkflowKeys:
+        tag = f"{self.ns}:wf:{{{workflow_id}}}"
+        return WorkflowKeys(f"{tag}:state", f"{tag}:inbox", f"{tag}:lock", tag)
+
+    def _index(self, *parts: str) -> str:
+        return ":".join((self.ns, "wfidx", *parts))
+
+    async def _script(self, name: str, keys: list[str], args: list[Any]) -> Any:
+        with translated_errors():
+            return await self._scripts[name](keys=keys, args=args)
+
+    # -- one workflow -----------------------------------------------------------------------
+    async def create(self, workflow: Workflow) -> bool:
+        k = self.keys(workflow.workflow_id)
+        created = await self._script("create", [k.state], [pack(workflow.to_doc())])
+        if created:
+            await self.index(workflow, None)
+        return bool(created)
+
+    async def read(self, workflow_id: str) -> tuple[Workflow | None, list[dict[str, Any]]]:
+        k = self.keys(workflow_id)
+        reply = await self._script("read", [k.state, k.inbox], [])
+        return _decoded(reply)
+
+    async def acquire(
+        self, workflow_id: str, token: str, lease_ms: int
+    ) -> tuple[Workflow | None, list[dict[str, Any]]] | None:
+        k = self.keys(workflow_id)
+        reply = await self._script("acquire", [k.state, k.inbox, k.lock], [token, lease_ms])
+        if not reply[0]:
+            return None
+        return _decoded(reply[1:])
+
+    async def save(
+        self, workflow: Workflow | None, workflow_id: str, token: str, applied: int
+    ) -> bool:
+        k = self.keys(workflow_id)
+        state = pack(workflow.to_doc()) if workflow is not None else b""
+        saved = await self._script("save", [k.state, k.inbox, k.lock], [token, state, applied, "0"])
+        return bool(saved)
+
+    async def release(self, workflow_id: str, token: str) -> int:
+        """Releases the lock; the number of events that arrived meanwhile."""
+        k = self.keys(workflow_id)
+        return int(await self._script("release", [k.lock, k.inbox], [token]))
+
+    async def post(self, workflow_id: str, event: dict[str, Any]) -> bool:
+        k = self.keys(workflow_id)
+        return bool(await self._script("post", [k.state, k.inbox], [pack(event)]))
+
+    async def delete(self, workflow: Workflow) -> None:
+        k = self.keys(workflow.workflow_id)
+        with translated_errors():
+            await self.client.delete(
+                k.state, k.inbox, k.lock, *(k.log(t.task_id) for t in workflow.tasks)
+            )
+            pipe = self.client.pipeline(transaction=False)
+            for key in self._index_keys(workflow, workflow.status):
+                pipe.zrem(key, workflow.workflow_id)
+            pipe.hdel(f"{self.ns}:wfsummary", workflow.workflow_id)
+            await pipe.execute()
+
+    # -- logs -------------------------------------------------------------------------------
+    async def add_logs(self, workflow_id: str, task_id: str, entries: list[dict[str, Any]]) -> None:
+        if entries:
+            with translated_errors():
+                await self.client.rpush(
+                    self.keys(workflow_id).log(task_id), *(json.dumps(e) for e in entries)
+                )
+
+    async def logs(self, workflow_id: str, task_id: str) -> list[dict[str, Any]]:
+        with translated_errors():
+            raw = await self.client.lrange(self.keys(workflow_id).log(task_id), 0, -1)
+        return [json.loads(r) for r in raw]
+
+    # -- indexes ----------------------------------------------------------------------------
+    def _index_keys(self, wf: Workflow, status: WorkflowStatus) -> list[str]:
+        keys = [
+            self._index("all"),
+            self._index("type", wf.workflow_name),
+            self._index("status", str(status)),
+            self._index("type", wf.workflow_name, "status", str(status)),
+        ]
+        if wf.correlation_id:
+            keys.append(self._index("corr", wf.correlation_id))
+        return keys
+
+    async def index(self, wf: Workflow, previous: WorkflowStatus | None) -> None:
+        """Records the workflow's summary; moves it between status indexes when that changed."""
+        score = wf.start_time or wf.create_time
+        doc = wf.to_doc(include_tasks=False)
+        summary = {name: doc.get(name) for name in SUMMARY_FIELDS}
+        with translated_errors():
+            pipe = self.client.pipeline(transaction=False)
+            if previous is not None and previous is not wf.status:
+                pipe.zrem(self._index("status", str(previous)), wf.workflow_id)
+                pipe.zrem(
+                    self._index("type", wf.workflow_name, "status", str(previous)), wf.workflow_id
+                )
+            for key in self._index_keys(wf, wf.status):
+                pipe.zadd(key, {wf.workflow_id: score})
+            pipe.hset(f"{self.ns}:wfsummary", wf.workflow_id, pack(summary))
+            await pipe.execute()
+
+    async def ids_by_status(
+        self, status: WorkflowStatus, count: int, after: float = 0
+    ) -> list[tuple[str, float]]:
+        """Up to count (id, start time) in one status, oldest first, from start time ``after``."""
+        with translated_errors():
+            rows = await self.client.zrangebyscore(
+                self._index("status", str(status)),
+                after,
+                "+inf",
+                start=0,
+                num=count,
+                withscores=True,
+            )
+        return [(r[0].decode(), float(r[1])) for r in rows]
+
+    async def search(
+        self, where: SearchFilter, start: int, size: int
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """(total hits, summaries of the page), newest first."""
+        key = self._search_index(where)
+        high = "+inf" if where.start_time_to is None else where.start_time_to
+        low = "-inf" if where.start_time_from is None else where.start_time_from
+        hits: list[dict[str, Any]] = []
+        total = 0
+        offset = 0
+        while offset < SEARCH_SCAN_LIMIT:
+            with translated_errors():
+                ids = await self.client.zrevrangebyscore(key, high, low, start=offset, num=500)
+                if not ids:
+                    break
+                offset += len(ids)
+                raw = await self.client.hmget(f"{self.ns}:wfsummary", ids)
+            for data in raw:
+                if data is None:
+                    continue
+                summary = unpack(data)
+                if _matches(summary, where):
+                    if start <= total < start + size:
+                        hits.append(summary)
+                    total += 1
+        return total, hits
+
+    def _search_index(self, where: SearchFilter) -> str:
+        if len(where.workflow_types) == 1 and len(where.statuses) == 1:
+            return self._index("type", where.workflow_types[0], "status", str(where.statuses[0]))
+        if len(where.correlation_ids) == 1:
+            return self._index("corr", where.correlation_ids[0])
+        if len(where.workflow_types) == 1:
+            return self._index("type", where.workflow_types[0])
+        if len(where.statuses) == 1:
+            return self._index("status", str(where.statuses[0]))
+        return self._index("all")
+
+    # -- definitions ------------------------------------------------------------------------
+    async def put_workflow_def(self, name: str, version: int, doc: dict[str, Any]) -> None:
+        with translated_errors():
+            pipe = self.client.pipeline(transaction=False)
+            pipe.hset(f"{self.ns}:wfdef:{name}", str(version), json.dumps(doc))
+            pipe.sadd(f"{self.ns}:wfdefs", name)
+            await pipe.execute()
+
+    async def workflow_def_exists(self, name: str, version: int) -> bool:
+        with translated_errors():
+            return bool(await self.client.hexists(f"{self.ns}:wfdef:{name}", str(version)))
+
+    async def workflow_defs(self, name: str) -> dict[int, dict[str, Any]]:
+        with translated_errors():
+            raw = await self.client.hgetall(f"{self.ns}:wfdef:{name}")
+        return {int(v): json.loads(d) for v, d in raw.items()}
+
+    async def workflow_def_names(self) -> list[str]:
+        with translated_errors():
+            return sorted(n.decode() for n in await self.client.smembers(f"{self.ns}:wfdefs"))
+
+    async def delete_workflow_def(self, name: str, version: int) -> bool:
+        with translated_errors():
+            removed = await self.client.hdel(f"{self.ns}:wfdef:{name}", str(version))
+            if not await self.client.exists(f"{self.ns}:wfdef:{name}"):
+                await self.client.srem(f"{self.ns}:wfdefs", name)
+        return bool(removed)
+
+    async def put_task_defs(self, docs: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        mapping = {name: json.dumps(doc) for name, doc in docs}
+        if mapping:
+            with translated_errors():
+                await self.client.hset(f"{self.ns}:taskdefs", mapping=mapping)
+
+    async def task_defs(self) -> dict[str, dict[str, Any]]:
+        with translated_errors():
+            raw = await self.client.hgetall(f"{self.ns}:taskdefs")
+        return {n.decode(): json.loads(d) for n, d in raw.items()}
+
+    async def delete_task_def(self, name: str) -> bool:
+        with translated_errors():
+            return bool(await self.client.hdel(f"{self.ns}:taskdefs", name))
+
+    # -- idempotency, poll data, limits -----------------------------------------------------
+    async def claim_idempotency_key(self, name: str, key: str, workflow_id: str) -> str | None:
+        """None when claimed for ``workflow_id``; else the id of the workflow holding it."""
+        k = f"{self.ns}:wfidem:{name}:{key}"
+        with translated_errors():
+            if await self.client.set(k, workflow_id, nx=True):
+                return None
+            held = await self.client.get(k)
+        return held.decode() if held else None
+
+    async def record_poll(self, task_type: str, worker_id: str, domain: str, now_ms: int) -> None:
+        entry = {
+            "queueName": task_type,
+            "domain": domain or None,
+            "workerId": worker_id,
+            "lastPollTime": now_ms,
+        }
+        with translated_errors():
+            await self.client.hset(
+                f"{self.ns}:wfpolls:{task_type}", worker_id or "-", json.dumps(entry)
+            )
+
+    async def poll_data(self, task_type: str) -> list[dict[str, Any]]:
+        with translated_errors():
+            raw = await self.client.hgetall(f"{self.ns}:wfpolls:{task_type}")
+        return [json.loads(v) for v in raw.values()]
+
+    def _limit_keys(self, task_def: str) -> list[str]:
+        tag = f"{self.ns}:wflimit:{{{task_def}}}"
+        return [f"{tag}:running", f"{tag}:window"]
+
+    async def claim_slot(
+        self, task_def: str, task_id: str, limit: int, rate: int, window_ms: int
+    ) -> int:
+        """0 when the task may start now; else ms to wait."""
+        return int(
+            await self._script(
+                "claim", self._limit_keys(task_def), [task_id, limit, rate, window_ms]
+            )
+        )
+
+    async def release_slots(self, slots: list[tuple[str, str]]) -> None:
+        if slots:
+            with translated_errors():
+                for task_def, task_id in slots:
+                    await self.client.srem(self._limit_keys(task_def)[0], task_id)
+
+
+def _decoded(reply: list[Any]) -> tuple[Workflow | None, list[dict[str, Any]]]:
+    state = Workflow.from_doc(unpack(reply[0])) if reply[0] else None
+    return state, [unpack(e) for e in reply[1:]]
+
+
+def _matches(summary: dict[str, Any], where: SearchFilter) -> bool:
+    if where.workflow_types and summary.get("workflowType") not in where.workflow_types:
+        return False
+    if where.statuses and summary.get("status") not in where.statuses:
+        return False
+    if where.correlation_ids and summary.get("correlationId") not in where.correlation_ids:
+        return False
+    if where.workflow_ids and summary.get("workflowId") not in where.workflow_ids:
+        return False
+    text = where.free_text.strip()
+    if text and text != "*":
+        haystack = json.dumps(summary, default=str)
+        return text in haystack
+    return True

@@ -1,0 +1,457 @@
+"""What each task type does when the decider schedules it, and when it looks at it again.
+
+Worker tasks (SIMPLE, DYNAMIC) and HTTP wait on a queue named after their task type. The control
+flow types (SWITCH, FORK_JOIN, FORK_JOIN_DYNAMIC, INLINE, SET_VARIABLE, TERMINATE) finish the
+moment they are scheduled; JOIN, DO_WHILE, WAIT and SUB_WORKFLOW stay IN_PROGRESS until the
+decider sees their condition hold.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TYPE_CHECKING, Any
+
+from dynoq.errors import ScriptError
+from dynoq.workflow.definitions import TaskType, WorkflowTask
+from dynoq.workflow.expressions import resolve
+from dynoq.workflow.model import Task, TaskStatus, WorkflowStatus
+from dynoq.workflow.structure import base_ref, iteration_ref
+
+if TYPE_CHECKING:
+    from dynoq.workflow.decide import _Run
+
+_DURATION_PART = re.compile(
+    r"(\d+)\s*(d|days?|h|hours?|hrs?|m|mins?|minutes?|s|secs?|seconds?)", re.IGNORECASE
+)
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def workflow_task_of(run: _Run, task: Task) -> WorkflowTask:
+    """The definition entry a task was made from (dynamic tasks carry their own)."""
+    found = run.layout.task(task.reference_task_name)
+    if found is not None and not task.workflow_task.get("_dynamic"):
+        return found
+    doc = task.workflow_task
+    return WorkflowTask(
+        name=str(doc.get("name", task.task_def_name)),
+        task_reference_name=task.reference_task_name,
+        type=TaskType(doc.get("type", TaskType.SIMPLE)),
+        optional=bool(doc.get("optional", False)),
+        raw=doc,
+    )
+
+
+class TaskFactory:
+    """Creates and advances tasks for one decide."""
+
+    def __init__(self, run: _Run) -> None:
+        self.run = run
+
+    # -- expressions ------------------------------------------------------------------------
+    def context(self) -> dict[str, Any]:
+        wf = self.run.wf
+        ctx: dict[str, Any] = {
+            "workflow": {
+                "input": wf.input,
+                "output": wf.output,
+                "variables": wf.variables,
+                "workflowId": wf.workflow_id,
+                "workflowType": wf.workflow_name,
+                "version": wf.workflow_version,
+                "correlationId": wf.correlation_id,
+                "status": str(wf.status),
+                "parentWorkflowId": wf.parent_workflow_id,
+                "parentWorkflowTaskId": wf.parent_workflow_task_id,
+                "priority": wf.priority,
+                "schemaVersion": 2,
+            }
+        }
+        for task in wf.tasks:  # later tasks win: the latest retry, the latest loop iteration
+            ctx[base_ref(task.reference_task_name)] = {
+                "input": task.input_data,
+                "output": task.output_data,
+                "status": str(task.status),
+                "taskId": task.task_id,
+                "referenceTaskName": task.reference_task_name,
+                "retryCount": task.retry_count,
+                "pollCount": task.poll_count,
+                "taskDefName": task.task_def_name,
+                "taskType": task.task_type,
+                "scheduledTime": task.scheduled_time,
+                "startTime": task.start_time,
+                "endTime": task.end_time,
+                "workerId": task.worker_id,
+                "iteration": task.iteration,
+                "reasonForIncompletion": task.reason_for_incompletion,
+                "callbackAfterSeconds": task.callback_after_seconds,
+            }
+        return ctx
+
+    def resolve(self, template: Any) -> Any:
+        return resolve(template, self.context())
+
+    # -- scheduling -------------------------------------------------------------------------
+    def schedule(
+        self,
+        wt: WorkflowTask,
+        iteration: int,
+        *,
+        retry_of: Task | None = None,
+        delay_ms: int = 0,
+        extra_input: dict[str, Any] | None = None,
+    ) -> Task | None:
+        """Creates the task for ``wt`` (unless that reference already has one) and starts it."""
+        run = self.run
+        wf = run.wf
+        ref = iteration_ref(wt.task_reference_name, iteration)
+        if retry_of is None:
+            existing = next(
+                (t for t in wf.tasks if t.reference_task_name == ref and not t.retried), None
+            )
+            if existing is not None:
+                if existing.workflow_task.pop("_skipPending", None):
+                    run.changed()  # skipped ahead of time: the flow passes over it
+                    run.schedule_next(existing)
+                return None
+        tdef = wt.task_definition or run.task_defs.get(wt.name)
+        template = {**(tdef.input_template if tdef else {}), **wt.input_parameters}
+        inputs = self.resolve(template)
+        if retry_of is not None and wt.raw.get("_dynamic"):
+            inputs = dict(retry_of.input_data)  # a dynamic task's input is not in the definition
+        if extra_input:
+            inputs.update(extra_input)
+        kind = wt.type
+        task = Task(
+            task_id=wf.next_task_id(),
+            task_type=wt.name if kind is TaskType.SIMPLE else str(kind),
+            reference_task_name=ref,
+            task_def_name=wt.name,
+            workflow_instance_id=wf.workflow_id,
+            input_data=inputs,
+            seq=len(wf.tasks) + 1,
+            scheduled_time=run.now,
+            first_scheduled_time=retry_of.first_scheduled_time if retry_of else run.now,
+            update_time=run.now,
+            retry_count=retry_of.retry_count + 1 if retry_of else 0,
+            retried_task_id=retry_of.task_id if retry_of else "",
+            start_delay_in_seconds=(delay_ms if retry_of else wt.start_delay * 1000) // 1000,
+            callback_after_seconds=0,
+            response_timeout_seconds=tdef.response_timeout_seconds if tdef else 0,
+            workflow_type=wf.workflow_name,
+            correlation_id=wf.correlation_id,
+            workflow_priority=wf.priority,
+            iteration=iteration,
+            loop_parent=run.layout.loop_of(wt.task_reference_name),
+            workflow_task=dict(wt.raw) if wt.raw else {"name": wt.name, "type": str(kind)},
+        )
+        wf.tasks.append(task)
+        run.changed()
+        first_delay = delay_ms if retry_of else wt.start_delay * 1000
+        self.start(task, wt, iteration, first_delay)
+        return task
+
+    def start(self, task: Task, wt: WorkflowTask, iteration: int, delay_ms: int) -> None:
+        run = self.run
+        kind = wt.type
+        if kind is TaskType.DYNAMIC:
+            name = task.input_data.get(wt.dynamic_task_name_param)
+            if not isinstance(name, str) or not name:
+                self.fail(task, f"input {wt.dynamic_task_name_param!r} names no task")
+                return
+            task.task_type = task.task_def_name = name
+        if kind in (TaskType.SIMPLE, TaskType.DYNAMIC, TaskType.HTTP):
+            run.out.pushes.append(run.push_of(task, delay_ms))
+        elif kind is TaskType.WAIT:
+            self.start_wait(task)
+        elif kind is TaskType.SUB_WORKFLOW:
+            self.start_sub_workflow(task, wt)
+        elif kind is TaskType.JOIN:
+            task.status = TaskStatus.IN_PROGRESS
+            task.start_time = run.now
+        elif kind is TaskType.FORK_JOIN:
+            self.done(task, {})
+            for branch in wt.fork_tasks:
+                if branch:
+                    self.schedule(
+                        branch[0],
+                        iteration if run.layout.loop_of(branch[0].task_reference_name) else 0,
+                    )
+            self.schedule_join_after(wt, iteration)
+        elif kind is TaskType.FORK_JOIN_DYNAMIC:
+            self.start_dynamic_fork(task, wt, iteration)
+        elif kind in (TaskType.SWITCH, TaskType.DECISION):
+            self.start_switch(task, wt, iteration)
+        elif kind is TaskType.INLINE:
+            try:
+                result = run.js.evaluate(
+                    str(task.input_data.get("expression", "")), task.input_data
+                )
+            except ScriptError as exc:
+                self.fail(task, str(exc))
+            else:
+                self.done(task, {"result": result})
+        elif kind is TaskType.SET_VARIABLE:
+            run.wf.variables.update(task.input_data)
+            self.done(task, {})
+        elif kind is TaskType.TERMINATE:
+            self.start_terminate(task)
+        elif kind is TaskType.DO_WHILE:
+            task.status = TaskStatus.IN_PROGRESS
+            task.start_time = run.now
+            task.iteration = 1
+            if wt.loop_over:
+                self.schedule(wt.loop_over[0], 1)
+
+    def done(self, task: Task, output: dict[str, Any]) -> None:
+        task.output_data = output
+        self.run.finish(task, TaskStatus.COMPLETED)
+
+    def fail(self, task: Task, reason: str) -> None:
+        task.reason_for_incompletion = reason
+        self.run.finish(task, TaskStatus.FAILED)
+
+    def schedule_join_after(self, fork: WorkflowTask, iteration: int) -> None:
+        following = self.run.layout.next_after(fork.task_reference_name)
+        if following is not None and following.type is TaskType.JOIN:
+            self.schedule(
+                following,
+                iteration if self.run.layout.loop_of(following.task_reference_name) else 0,
+            )
+
+    def start_wait(self, task: Task) -> None:
+        now = self.run.now
+        task.status = TaskStatus.IN_PROGRESS
+        task.start_time = now
+        duration = task.input_data.get("duration")
+        until = task.input_data.get("until")
+        if duration is not None:
+            seconds = parse_duration(duration)
+            if seconds is None:
+                self.fail(task, f"cannot read duration {duration!r}")
+                return
+            task.wait_timeout = now + int(seconds * 1000)
+        elif until is not None:
+            when = parse_until(until)
+            if when is None:
+                self.fail(task, f"cannot read until {until!r}")
+                return
+            task.wait_timeout = max(when, now)
+        if task.wait_timeout and task.wait_timeout <= now:
+            self.done(task, {})
+
+    def start_sub_workflow(self, task: Task, wt: WorkflowTask) -> None:
+        from dynoq.workflow.decide import ChildStart
+
+        run = self.run
+        params = self.resolve(wt.sub_workflow_param)
+        name = str(params.get("name", ""))
+        version = params.get("version")
+        child_id = f"{task.task_id}-sub"
+        task.status = TaskStatus.IN_PROGRESS
+        task.start_time = run.now
+        task.sub_workflow_id = child_id
+        task.output_data = {"subWorkflowId": child_id}
+        definition = params.get("workflowDefinition")
+        run.out.children.append(
+            ChildStart(
+                workflow_id=child_id,
+                name=name or str((definition or {}).get("name", "")),
+                version=int(version)
+                if isinstance(version, int | str) and str(version).isdigit()
+                else None,
+                input=dict(task.input_data),
+                correlation_id=run.wf.correlation_id,
+                priority=run.wf.priority,
+                parent_workflow_id=run.wf.workflow_id,
+                parent_workflow_task_id=task.task_id,
+                definition=definition if isinstance(definition, dict) else None,
+                task_to_domain=dict(params.get("taskToDomain") or {}),
+            )
+        )
+
+    def start_dynamic_fork(self, task: Task, wt: WorkflowTask, iteration: int) -> None:
+        run = self.run
+        branches = task.input_data.get(wt.dynamic_fork_tasks_param)
+        inputs = task.input_data.get(wt.dynamic_fork_tasks_input_param_name) or {}
+        if not isinstance(branches, list) or not isinstance(inputs, dict):
+            self.fail(task, f"input {wt.dynamic_fork_tasks_param!r} must be a list of tasks")
+            return
+        refs: list[str] = []
+        for doc in branches:
+            if not isinstance(doc, dict) or not doc.get("taskReferenceName"):
+                self.fail(task, "every dynamically forked task needs a taskReferenceName")
+                return
+            refs.append(str(doc["taskReferenceName"]))
+        self.done(task, {"forkedTasks": refs})
+        for doc in branches:
+            ref = str(doc["taskReferenceName"])
+            if any(t.reference_task_name == ref for t in run.wf.tasks):
+                continue
+            name = str(doc.get("name", ref))
+            given = inputs.get(ref)
+            child = Task(
+                task_id=run.wf.next_task_id(),
+                task_type=name,
+                reference_task_name=ref,
+                task_def_name=name,
+                workflow_instance_id=run.wf.workflow_id,
+                input_data={
+                    **(doc.get("inputParameters") or {}),
+                    **(given if isinstance(given, dict) else {}),
+                },
+                seq=len(run.wf.tasks) + 1,
+                scheduled_time=run.now,
+                first_scheduled_time=run.now,
+                update_time=run.now,
+                workflow_type=run.wf.workflow_name,
+                correlation_id=run.wf.correlation_id,
+                workflow_priority=run.wf.priority,
+                workflow_task={**doc, "_dynamic": True, "type": str(TaskType.SIMPLE)},
+            )
+            tdef = run.task_def(child)
+            child.response_timeout_seconds = tdef.response_timeout_seconds if tdef else 0
+            run.wf.tasks.append(child)
+            run.out.pushes.append(run.push_of(child, 0))
+        following = run.layout.next_after(wt.task_reference_name)
+        if following is not None and following.type is TaskType.JOIN:
+            self.schedule(following, iteration, extra_input={"joinOn": refs})
+
+    def start_switch(self, task: Task, wt: WorkflowTask, iteration: int) -> None:
+        run = self.run
+        if wt.evaluator_type == "javascript":
+            try:
+                case = run.js.evaluate(wt.expression, task.input_data)
+            except ScriptError as exc:
+                self.fail(task, str(exc))
+                return
+        elif wt.type is TaskType.DECISION and wt.case_value_param:
+            case = task.input_data.get(wt.case_value_param)
+        else:
+            case = task.input_data.get(wt.expression)
+        key = case_key(case)
+        branch = wt.decision_cases.get(key, wt.default_case)
+        self.done(
+            task, {"evaluationResult": [key], "selectedCase": key, "hasChildren": bool(branch)}
+        )
+        if branch:
+            self.schedule(branch[0], iteration)
+
+    def start_terminate(self, task: Task) -> None:
+        run = self.run
+        wanted = str(task.input_data.get("terminationStatus", "COMPLETED")).upper()
+        status = {
+            "COMPLETED": WorkflowStatus.COMPLETED,
+            "FAILED": WorkflowStatus.FAILED,
+            "TERMINATED": WorkflowStatus.TERMINATED,
+        }.get(wanted)
+        if status is None:
+            self.fail(
+                task, f"terminationStatus must be COMPLETED, FAILED or TERMINATED, not {wanted}"
+            )
+            return
+        output = task.input_data.get("workflowOutput")
+        output = output if isinstance(output, dict) else {}
+        self.done(task, {"terminationStatus": wanted, **output})
+        task.executed = True
+        reason = str(task.input_data.get("terminationReason") or "")
+        run.end(status, reason, task if not status.successful else None, output=output)
+
+    # -- tasks that wait for a condition ----------------------------------------------------
+    def evaluate(self, task: Task) -> bool:
+        """Moves a waiting system task on if its condition holds; True if it did."""
+        kind = task.task_type
+        if kind == TaskType.WAIT:
+            if task.wait_timeout and self.run.now >= task.wait_timeout:
+                self.done(task, task.output_data)
+                return True
+        elif kind == TaskType.JOIN:
+            return self.evaluate_join(task)
+        elif kind == TaskType.DO_WHILE:
+            return self.evaluate_loop(task)
+        return False
+
+    def latest(self, ref: str) -> Task | None:
+        found = None
+        for t in self.run.wf.tasks:
+            if t.reference_task_name == ref and not t.retried:
+                found = t
+        return found
+
+    def evaluate_join(self, task: Task) -> bool:
+        run = self.run
+        wt = workflow_task_of(run, task)
+        names = task.input_data.get("joinOn") or list(wt.join_on)
+        refs = [iteration_ref(r, task.iteration) if run.layout.loop_of(r) else r for r in names]
+        joined = [self.latest(r) for r in refs]
+        if any(t is None or not t.status.terminal or not t.executed for t in joined):
+            return False
+        output = {t.reference_task_name: t.output_data for t in joined if t is not None}
+        errors = any(t is not None and t.status is TaskStatus.COMPLETED_WITH_ERRORS for t in joined)
+        task.output_data = output
+        run.finish(task, TaskStatus.COMPLETED_WITH_ERRORS if errors else TaskStatus.COMPLETED)
+        return True
+
+    def evaluate_loop(self, task: Task) -> bool:
+        run = self.run
+        ref = task.reference_task_name
+        n = task.iteration
+        body = [
+            t for t in run.wf.tasks if t.loop_parent == ref and t.iteration == n and not t.retried
+        ]
+        if any(not t.status.terminal or not t.executed for t in body):
+            return False
+        outputs = {base_ref(t.reference_task_name): t.output_data for t in body}
+        task.output_data = {**task.output_data, str(n): outputs, "iteration": n}
+        bindings = {**task.input_data, ref: {**task.output_data}, **outputs}
+        wt = workflow_task_of(run, task)
+        try:
+            again = (
+                bool(run.js.evaluate(wt.loop_condition, bindings)) if wt.loop_condition else False
+            )
+        except ScriptError as exc:
+            self.fail(task, str(exc))
+            return True
+        run.changed()
+        if again and wt.loop_over:
+            task.iteration = n + 1
+            self.schedule(wt.loop_over[0], n + 1)
+        else:
+            run.finish(task, TaskStatus.COMPLETED)
+        return True
+
+
+def case_key(value: Any) -> str:
+    """A switch case's key as Conductor writes it in decisionCases."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def parse_duration(value: Any) -> float | None:
+    """Seconds in "30 seconds", "2m", "1h 30m", "10"; None if unreadable."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    text = str(value).strip()
+    if text.isdigit():
+        return float(text)
+    parts = _DURATION_PART.findall(text)
+    if not parts or _DURATION_PART.sub("", text).strip(" ,"):
+        return None
+    return float(sum(int(n) * _UNIT_SECONDS[unit[0].lower()] for n, unit in parts))
+
+
+def parse_until(value: Any) -> int | None:
+    """Epoch ms of "2026-11-25 10:00", an ISO time (UTC when no zone) or epoch ms; else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    for candidate in (text, text.replace(" ", "T", 1)):
+        try:
+            when = dt.datetime.fromisoformat(candidate)
+        except ValueError:
+            continue
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        return int(when.timestamp() * 1000)
+    return None
