@@ -1,11 +1,8 @@
 """HTTP plumbing of the Conductor-compatible API under ``/api``: Conductor's error document,
-lenient body and query readers (unknown fields are ignored, as Conductor does) and the
-definition documents."""
+lenient body and query readers (unknown fields are ignored, as Conductor does)."""
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 import json
 import socket
 from typing import Any
@@ -15,7 +12,6 @@ from aiohttp import web
 from dynoq.errors import InvalidArgument, InvalidDefinition
 from dynoq.services.http import ApiError
 from dynoq.workflow.engine import WorkflowEngine
-from dynoq.workflow.model import camel
 
 ENGINE = web.AppKey("workflow_engine", WorkflowEngine)
 PREFIX = "/api"
@@ -153,22 +149,3 @@ def ok() -> web.Response:
 
 def no_content() -> web.Response:
     return web.Response(status=204)
-
-
-def document(value: Any) -> Any:
-    """A definition value as Conductor's JSON: camelCase keys, enums as their names, unset
-    (None) fields left out."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {}
-        for f in dataclasses.fields(value):
-            item = getattr(value, f.name)
-            if f.name != "raw" and item is not None:
-                out[camel(f.name)] = document(item)
-        return out
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, dict):
-        return {key: document(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [document(item) for item in value]
-    return value

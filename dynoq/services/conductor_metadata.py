@@ -8,7 +8,6 @@ from aiohttp import web
 
 from dynoq.services.conductor_http import (
     PREFIX,
-    document,
     engine,
     invalid,
     list_body,
@@ -17,6 +16,7 @@ from dynoq.services.conductor_http import (
     query_flag,
     query_int,
 )
+from dynoq.workflow.definitions import task_def_to_doc, workflow_def_to_doc
 
 
 def _objects(items: list[Any], what: str) -> list[dict[str, Any]]:
@@ -51,12 +51,12 @@ async def update_workflow_defs(request: web.Request) -> web.Response:
 async def get_workflow_def(request: web.Request) -> web.Response:
     version = query_int(request, "version", None)
     definition = await engine(request).get_workflow_def(request.match_info["name"], version)
-    return web.json_response(document(definition))
+    return web.json_response(workflow_def_to_doc(definition))
 
 
 async def list_workflow_defs(request: web.Request) -> web.Response:
     definitions = await engine(request).list_workflow_defs()
-    return web.json_response([document(d) for d in definitions])
+    return web.json_response([workflow_def_to_doc(d) for d in definitions])
 
 
 async def delete_workflow_def(request: web.Request) -> web.Response:
@@ -81,11 +81,11 @@ async def update_task_def(request: web.Request) -> web.Response:
 
 async def get_task_def(request: web.Request) -> web.Response:
     definition = await engine(request).get_task_def(request.match_info["tasktype"])
-    return web.json_response(document(definition))
+    return web.json_response(task_def_to_doc(definition))
 
 
 async def list_task_defs(request: web.Request) -> web.Response:
-    return web.json_response([document(d) for d in await engine(request).list_task_defs()])
+    return web.json_response([task_def_to_doc(d) for d in await engine(request).list_task_defs()])
 
 
 async def delete_task_def(request: web.Request) -> web.Response:

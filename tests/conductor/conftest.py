@@ -9,6 +9,7 @@ import subprocess
 import sys
 import urllib.request
 import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,15 +34,17 @@ def _healthy(url: str) -> bool:
 
 
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM, and SIGKILL (with a warning) for a service not gone within 5 s."""
     for process in processes:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
     for process in processes:
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+            warnings.warn(f"{process.args[3:4]} ignored SIGTERM and was killed", stacklevel=1)  # type: ignore[index]
 
 
 @pytest.fixture(scope="session")

@@ -178,7 +178,7 @@ class TestWorkflowsRunBySdkWorkers:
         )
         run = wait_for(executor, start(executor, definition, n=21, who="fork"))
         assert run.status == "COMPLETED", run.reason_for_incompletion
-        assert run.output == {"doubled": 42, "greeting": "hello FORK!"}
+        assert run.output == {"doubled": 42, "greeting": "hello HELLO FORK!"}
         kinds = [t.task_type for t in run.tasks]
         assert kinds[0] == "FORK_JOIN" and "JOIN" in kinds
 

@@ -1,7 +1,8 @@
 """Worker functions for the Conductor SDK tests, importable by the SDK's worker processes
-(they are spawned, so the functions must live in a module, not in a test)."""
+(they are spawned, so the functions must live in a module, not in a test).
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: the SDK maps input fields to parameters by
+their annotations, and needs them as types, not strings."""
 
 import os
 
