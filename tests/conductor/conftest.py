@@ -47,7 +47,7 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
             warnings.warn(f"{process.args[3:4]} ignored SIGTERM and was killed", stacklevel=1)  # type: ignore[index]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def conductor_url(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:

@@ -41,6 +41,8 @@ TASKS: dict[str, tuple[Any, dict[str, Any]]] = {
     "idle": (None, {}),
 }
 TERMINAL = ("COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED")
+# the SDK's own TaskDef serialisation touches its deprecated owner_app field
+pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")
 
 
 @pytest.fixture(scope="module")
