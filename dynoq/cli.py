@@ -1,4 +1,5 @@
-"""The ``dynoq`` command: services (server, sweeper, worker), queue inspection and the demo.
+"""The ``dynoq`` command: services (server, sweeper, worker), queue inspection, the demo and
+the load benchmark.
 
 Every error is one line on stderr and a non-zero exit, never a traceback.
 """
@@ -111,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     purge = command("purge", "delete every message of a queue and unregister it")
     purge.add_argument("queue")
     purge.add_argument("--yes", action="store_true", help="really do it")
+
+    from dynoq.loadtest.options import add_arguments as add_bench_arguments
+
+    bench = command("bench", "drive a load through a throw-away queue: throughput and latency")
+    add_bench_arguments(bench)
 
     demo = command("demo", "the HTTP API, a sweeper and a worker on a queue, live")
     demo.add_argument("--messages", type=int, default=2000, help="how many messages (default 2000)")
@@ -230,6 +236,12 @@ def _run_demo(args: argparse.Namespace) -> int:
     return demo.main(_service_url(args), args.messages, args.shards)
 
 
+def _run_bench(args: argparse.Namespace) -> int:
+    from dynoq.loadtest import command
+
+    return command.main(args, _service_url(args), _namespace(args) or "dynoq")
+
+
 def dispatch(args: argparse.Namespace) -> int:
     services: dict[str, Any] = {
         "server": _run_server,
@@ -238,6 +250,7 @@ def dispatch(args: argparse.Namespace) -> int:
         "workflow-sweeper": _run_workflow_sweeper,
         "worker": _run_worker,
         "demo": _run_demo,
+        "bench": _run_bench,
     }
     if args.command in services:
         return int(services[args.command](args))

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from dynoq.workflow.decide import _Run
 
 _DURATION_PART = re.compile(
-    r"(\d+)\s*(d|days?|h|hours?|hrs?|m|mins?|minutes?|s|secs?|seconds?)", re.IGNORECASE
+    r"(\d+)\s*(days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)\b", re.IGNORECASE
 )
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
