@@ -6,6 +6,7 @@ where a decider service would."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -376,3 +377,30 @@ async def test_tokens_in_authorization_or_x_authorization(make_api, names):
 async def test_without_tokens_the_token_endpoint_is_absent(api):
     # Conductor's SDKs read a 404 here as "this server does not authenticate".
     await conductor_error(await api.post("/api/token", json={"keyId": "a", "keySecret": "b"}), 404)
+
+
+@pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")
+async def test_conductors_python_sdk_authenticates_through_the_token_exchange(make_api, names):
+    pytest.importorskip("conductor.client", reason="conductor-python is in the dev extra")
+    from conductor.client.configuration.configuration import Configuration
+    from conductor.client.configuration.settings.authentication_settings import (
+        AuthenticationSettings,
+    )
+    from conductor.client.http.models.task_def import TaskDef
+    from conductor.client.orkes.orkes_metadata_client import OrkesMetadataClient
+
+    api = await make_api(tokens=("s3cret",))
+    url = str(api.make_url("/api"))
+
+    def register_and_read(secret: str) -> Any:
+        settings = AuthenticationSettings(key_id="any", key_secret=secret)
+        metadata = OrkesMetadataClient(
+            Configuration(server_api_url=url, authentication_settings=settings)
+        )
+        metadata.register_task_def(TaskDef(name=names["task"]))
+        return metadata.get_task_def(names["task"]).name
+
+    # the SDK is blocking: it runs on a thread while this loop serves it
+    assert await asyncio.to_thread(register_and_read, "s3cret") == names["task"]
+    with pytest.raises(Exception, match="401"):
+        await asyncio.to_thread(register_and_read, "wrong")
