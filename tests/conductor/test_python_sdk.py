@@ -16,6 +16,7 @@ pytest.importorskip("conductor.client", reason="conductor-python is in the dev e
 
 from conductor.client.automator.task_handler import TaskHandler
 from conductor.client.configuration.configuration import Configuration
+from conductor.client.http.models.skip_task_request import SkipTaskRequest
 from conductor.client.http.models.start_workflow_request import StartWorkflowRequest
 from conductor.client.http.models.task_def import TaskDef
 from conductor.client.orkes.orkes_metadata_client import OrkesMetadataClient
@@ -245,6 +246,22 @@ class TestWorkflowsRunBySdkWorkers:
         wait_until(lambda: executor.get_workflow(workflow_id, True).tasks, timeout=10)
         executor.terminate(workflow_id, reason="done")
         wait_for(executor, workflow_id, "TERMINATED")
+
+    def test_skip_a_task(self, executor):
+        definition = workflow(
+            executor,
+            simple("idle", "idle_ref"),
+            simple("greet", "greet_ref", who="skipper"),
+            result="${greet_ref.output.greeting}",
+        )
+        workflow_id = start(executor, definition)
+        wait_until(lambda: executor.get_workflow(workflow_id, True).tasks, timeout=10)
+        # the SDK sends the SkipTaskRequest as a query parameter, which dynoq ignores
+        executor.skip_task_from_workflow(workflow_id, "idle_ref", SkipTaskRequest())
+        run = wait_for(executor, workflow_id)
+        assert run.status == "COMPLETED", run.reason_for_incompletion
+        assert statuses(run) == [("idle_ref", "SKIPPED"), ("greet_ref", "COMPLETED")]
+        assert run.output == {"result": "hello skipper"}
 
     def test_retry_after_a_failure(self, executor, tmp_path: Path):
         gate = tmp_path / "gate"
