@@ -1,12 +1,12 @@
 """The Conductor-compatible REST API under ``/api``, so Conductor's client SDKs and workers run
 against ``dynoq server`` unchanged (point them at ``http://host:port/api``).
 
-Routes live in :mod:`conductor_metadata`, :mod:`conductor_workflows` and
-:mod:`conductor_tasks`; errors are Conductor's ErrorResponse (:mod:`conductor_http`). With
-bearer tokens configured, Conductor's SDKs authenticate by exchanging a token for itself at
-``POST /api/token`` (``CONDUCTOR_AUTH_KEY`` any id, ``CONDUCTOR_AUTH_SECRET`` the token) and
-sending it as ``X-Authorization``; without tokens ``/api/token`` answers 404, which the SDKs
-take as "no authentication".
+Routes live in :mod:`conductor_metadata`, :mod:`conductor_workflows`,
+:mod:`conductor_search` and :mod:`conductor_tasks`; errors are Conductor's ErrorResponse
+(:mod:`conductor_http`). With bearer tokens configured, Conductor's SDKs authenticate by
+exchanging a token for itself at ``POST /api/token`` (``CONDUCTOR_AUTH_KEY`` any id,
+``CONDUCTOR_AUTH_SECRET`` the token) and sending it as ``X-Authorization``; without tokens
+``/api/token`` answers 404, which the SDKs take as "no authentication".
 """
 
 from __future__ import annotations
@@ -17,7 +17,12 @@ from typing import Any
 
 from aiohttp import web
 
-from dynoq.services import conductor_metadata, conductor_tasks, conductor_workflows
+from dynoq.services import (
+    conductor_metadata,
+    conductor_search,
+    conductor_tasks,
+    conductor_workflows,
+)
 from dynoq.services.conductor_http import ENGINE, PREFIX, field, object_body
 from dynoq.services.config import ServerConfig
 from dynoq.services.http import ApiError
@@ -49,6 +54,7 @@ ROUTES: tuple[tuple[str, str, Any], ...] = (
     ("GET", PREFIX + "/health", health),
     ("POST", TOKEN_PATH, token),
     *conductor_metadata.ROUTES,
+    *conductor_search.ROUTES,
     *conductor_workflows.ROUTES,
     *conductor_tasks.ROUTES,
 )
