@@ -293,6 +293,7 @@ class _Run:
                 task.callback_after_seconds = callback
                 task.scheduled_time = at
                 self.out.pushes.append(self.push_of(task, callback * 1000))
+                self.release_slot(task)  # only IN_PROGRESS tasks count against the limit
             return
         if queued and task.status is TaskStatus.SCHEDULED:
             self.out.removals.append(Removal(task.task_type, task.task_id))
@@ -302,7 +303,8 @@ class _Run:
         if task.task_type != TaskType.SUB_WORKFLOW:
             return
         child_status = WorkflowStatus(event["status"])
-        task.output_data = dict(event.get("output") or {})
+        # the child's output is added to the task's, which keeps its subWorkflowId
+        task.output_data = {**task.output_data, **(event.get("output") or {})}
         task.reason_for_incompletion = str(event.get("reason") or "")
         self.changed()
         self.finish(task, CHILD_TO_TASK_STATUS[child_status], at)
@@ -325,13 +327,18 @@ class _Run:
         return found
 
     def finish(self, task: Task, status: TaskStatus, at: int | None = None) -> None:
-        was_running = task.status is TaskStatus.IN_PROGRESS
         task.status = status
         task.end_time = at if at is not None else self.now
         task.start_time = task.start_time or task.end_time
         task.update_time = max(task.update_time, task.end_time)
         self.changed()
-        tdef = self.task_def(task) if was_running else None
+        self.release_slot(task)
+
+    def release_slot(self, task: Task) -> None:
+        """Gives back the task's concurrency slot, if its TaskDef has a limit. Whatever the
+        state says, it may hold one (the slot is claimed before the poll event is posted, and
+        a callback sends a polled task back to SCHEDULED); releasing an unheld one is a no-op."""
+        tdef = self.task_def(task) if self.is_queued(task) else None
         if tdef is not None and tdef.concurrent_exec_limit > 0:
             self.out.released.append((task.task_def_name, task.task_id))
 
@@ -456,8 +463,10 @@ class _Run:
         if status in (WorkflowStatus.FAILED, WorkflowStatus.TIMED_OUT):
             self.start_failure_workflow()
 
-    def cancel_active(self) -> None:
-        for task in self.wf.tasks:
+    def cancel_active(self, tasks: Sequence[Task] | None = None) -> None:
+        """Cancels the workflow's (or the given) unfinished tasks: their queue messages are
+        removed and their sub-workflows terminated."""
+        for task in self.wf.tasks if tasks is None else tasks:
             if task.status.terminal:
                 continue
             if self.is_queued(task) and task.status is TaskStatus.SCHEDULED:
@@ -477,7 +486,8 @@ class _Run:
             workflow_id=f"{wf.workflow_id}-failure-{wf.task_counter}",
             name=name,
             version=None,
-            input={
+            input={  # Conductor's: the failed workflow's input plus what went wrong
+                **wf.input,
                 "workflowId": wf.workflow_id,
                 "reason": wf.reason_for_incompletion,
                 "failureStatus": str(wf.status),
@@ -488,6 +498,7 @@ class _Run:
             priority=wf.priority,
             parent_workflow_id="",
             parent_workflow_task_id="",
+            task_to_domain=dict(wf.task_to_domain),
         )
 
     def tell_others(self) -> None:
@@ -523,10 +534,12 @@ class _Run:
                 )
                 if task.status is TaskStatus.SCHEDULED:
                     # the earliest its response timeout can fire, were it polled right away
+                    # (a poll comes after this decide's events: never before now)
                     waits_from = task.scheduled_time + 1000 * (
                         task.start_delay_in_seconds + task.callback_after_seconds
                     )
-                    candidates.append(waits_from + 1000 * max(1, tdef.response_timeout_seconds))
+                    polled_at = max(waits_from, self.now)
+                    candidates.append(polled_at + 1000 * max(1, tdef.response_timeout_seconds))
         return min(candidates) if candidates else None
 
 

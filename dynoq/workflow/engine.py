@@ -97,6 +97,8 @@ class WorkflowEngine:
         return engine
 
     async def aclose(self) -> None:
+        for queue in (self.decider_queue, *self._task_queues.values()):
+            await queue.aclose()  # stops its wake-up listener; the client is ours
         if self._owns_client:
             await self.client.aclose()
 

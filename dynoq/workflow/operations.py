@@ -130,14 +130,8 @@ def _rerun(run: _Run, params: dict[str, Any]) -> None:
 
 
 def _drop_tasks(run: _Run, tasks: list[Task]) -> None:
-    from dynoq.workflow.decide import Removal
-
     gone = {t.task_id for t in tasks}
-    for task in tasks:
-        if not task.status.terminal and run.is_queued(task) and task.status is TaskStatus.SCHEDULED:
-            run.out.removals.append(Removal(task.task_type, task.task_id))
-        if task.status is TaskStatus.IN_PROGRESS:
-            run.finish(task, TaskStatus.CANCELED)
+    run.cancel_active(tasks)  # their messages removed, their sub-workflows terminated
     run.wf.tasks = [t for t in run.wf.tasks if t.task_id not in gone]
 
 

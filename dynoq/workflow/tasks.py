@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from dynoq.workflow.decide import _Run
 
 _DURATION_PART = re.compile(
-    r"(\d+)\s*(days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)\b", re.IGNORECASE
+    # longest spelling first: "seconds" must not match as "s" and leave "econds" unread
+    r"(\d+)\s*(days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)",
+    re.IGNORECASE,
 )
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
@@ -35,7 +37,7 @@ def workflow_task_of(run: _Run, task: Task) -> WorkflowTask:
     doc = task.workflow_task
     return WorkflowTask(
         name=str(doc.get("name", task.task_def_name)),
-        task_reference_name=task.reference_task_name,
+        task_reference_name=base_ref(task.reference_task_name),  # as a definition's would be
         type=TaskType(doc.get("type", TaskType.SIMPLE)),
         optional=bool(doc.get("optional", False)),
         raw=doc,
@@ -104,6 +106,8 @@ class TaskFactory:
         """Creates the task for ``wt`` (unless that reference already has one) and starts it."""
         run = self.run
         wf = run.wf
+        if wf.status is not WorkflowStatus.RUNNING:
+            return None  # a TERMINATE earlier in this decide ended it: start nothing more
         ref = iteration_ref(wt.task_reference_name, iteration)
         if retry_of is None:
             existing = next(
@@ -282,14 +286,14 @@ class TaskFactory:
             if not isinstance(doc, dict) or not doc.get("taskReferenceName"):
                 self.fail(task, "every dynamically forked task needs a taskReferenceName")
                 return
-            refs.append(str(doc["taskReferenceName"]))
+            # in a loop, each iteration forks tasks of its own (ref__N), like the static ones
+            refs.append(iteration_ref(str(doc["taskReferenceName"]), iteration))
         self.done(task, {"forkedTasks": refs})
-        for doc in branches:
-            ref = str(doc["taskReferenceName"])
+        for doc, ref in zip(branches, refs, strict=True):
             if any(t.reference_task_name == ref for t in run.wf.tasks):
                 continue
-            name = str(doc.get("name", ref))
-            given = inputs.get(ref)
+            name = str(doc.get("name") or doc["taskReferenceName"])
+            given = inputs.get(doc["taskReferenceName"])
             child = Task(
                 task_id=run.wf.next_task_id(),
                 task_type=name,
@@ -307,6 +311,7 @@ class TaskFactory:
                 workflow_type=run.wf.workflow_name,
                 correlation_id=run.wf.correlation_id,
                 workflow_priority=run.wf.priority,
+                iteration=iteration,
                 workflow_task={**doc, "_dynamic": True, "type": str(TaskType.SIMPLE)},
             )
             tdef = run.task_def(child)
@@ -319,13 +324,16 @@ class TaskFactory:
 
     def start_switch(self, task: Task, wt: WorkflowTask, iteration: int) -> None:
         run = self.run
-        if wt.evaluator_type == "javascript":
+        script = wt.expression if wt.evaluator_type == "javascript" else ""
+        if wt.type is TaskType.DECISION and not wt.case_value_param:
+            script = str(wt.raw.get("caseExpression") or "")  # DECISION's JavaScript case
+        if script:
             try:
-                case = run.js.evaluate(wt.expression, task.input_data)
+                case = run.js.evaluate(script, task.input_data)
             except ScriptError as exc:
                 self.fail(task, str(exc))
                 return
-        elif wt.type is TaskType.DECISION and wt.case_value_param:
+        elif wt.type is TaskType.DECISION:
             case = task.input_data.get(wt.case_value_param)
         else:
             case = task.input_data.get(wt.expression)

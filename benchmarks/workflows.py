@@ -1,0 +1,181 @@
+"""Completed workflows per second, and start-to-complete latency, on one Redis.
+
+Two workflows with no-op workers: (a) three SIMPLE tasks in a row, (b) a fork of 10 SIMPLE tasks
+and a join. The deciders (``dynoq decider``) and a workflow sweeper run as processes; workers run
+in their own processes too, polling through the Python engine (``--workers-via library``) or over
+HTTP through ``dynoq server`` with Conductor's own Python SDK (``--workers-via sdk``, needs
+``conductor-python``). The driver starts the workflows at a fixed rate (open loop, so a slow
+system shows up as latency, not as a slower driver) and reads each one's start and end times.
+
+    python benchmarks/workflows.py [--redis-url URL] [--workflows N] [--rate R] [--deciders D]
+
+Anchor: Orkes reported 200+ workflow executions/s on one laptop node with a tuned Java build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from typing import Any
+
+from dynoq.testing import RedisServer
+from dynoq.workflow.engine import WorkflowEngine
+from dynoq.workflow.model import TaskResult, TaskStatus
+
+LINEAR = {
+    "name": "bench_linear",
+    "version": 1,
+    "tasks": [{"name": "noop", "taskReferenceName": f"step{i}"} for i in range(3)],
+}
+FORK = {
+    "name": "bench_fork",
+    "version": 1,
+    "tasks": [
+        {
+            "name": "fork",
+            "taskReferenceName": "fork",
+            "type": "FORK_JOIN",
+            "forkTasks": [[{"name": "noop", "taskReferenceName": f"leaf{i}"}] for i in range(10)],
+        },
+        {
+            "name": "join",
+            "taskReferenceName": "join",
+            "type": "JOIN",
+            "joinOn": [f"leaf{i}" for i in range(10)],
+        },
+    ],
+}
+
+
+def library_worker(url: str, namespace: str, stop: Any) -> None:
+    """A no-op worker process: polls ``noop`` in batches and completes everything it gets."""
+
+    async def main() -> None:
+        engine = WorkflowEngine.from_url(url, namespace)
+        while not stop.is_set():
+            tasks = await engine.poll("noop", 100, wait=0.5, worker_id=f"bench-{os.getpid()}")
+            await asyncio.gather(
+                *(
+                    engine.update_task(
+                        TaskResult(t.task_id, t.workflow_instance_id, TaskStatus.COMPLETED)
+                    )
+                    for t in tasks
+                )
+            )
+        await engine.aclose()
+
+    asyncio.run(main())
+
+
+def spawn_service(command: str, url: str, namespace: str, *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "dynoq", command, "--redis-url", url, "--namespace", namespace, *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def drive(url: str, namespace: str, definition: dict[str, Any], count: int, rate: float) -> dict[str, Any]:
+    engine = WorkflowEngine.from_url(url, namespace)
+    await engine.register_workflow_def(definition)
+    ids: list[str] = []
+    began = time.monotonic()
+    for i in range(count):
+        due = began + i / rate
+        pause = due - time.monotonic()
+        if pause > 0:
+            await asyncio.sleep(pause)
+        ids.append(await engine.start_workflow(definition["name"]))
+    pending = set(ids)
+    deadline = time.monotonic() + 120
+    while pending and time.monotonic() < deadline:
+        await asyncio.sleep(0.25)
+        for workflow_id in list(pending):
+            wf = await engine.get_workflow(workflow_id, include_tasks=False)
+            if wf.status.terminal:
+                pending.discard(workflow_id)
+    workflows = [await engine.get_workflow(i, include_tasks=False) for i in ids]
+    await engine.aclose()
+    done = [w for w in workflows if w.status.terminal]
+    latencies = sorted(w.end_time - w.start_time for w in done)
+    first = min(w.start_time for w in workflows)
+    last = max((w.end_time for w in done), default=first)
+    return {
+        "workflow": definition["name"],
+        "started": count,
+        "completed": sum(1 for w in done if w.status == "COMPLETED"),
+        "unfinished": len(pending),
+        "workflows_per_s": len(done) / max(0.001, (last - first) / 1000),
+        "latency_ms_p50": statistics.median(latencies) if latencies else None,
+        "latency_ms_p99": latencies[int(0.99 * (len(latencies) - 1))] if latencies else None,
+    }
+
+
+def run_one(url: str, definition: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    namespace = f"bench-{uuid.uuid4().hex[:8]}"
+    services = [spawn_service("decider", url, namespace, "--no-system-tasks") for _ in range(args.deciders)]
+    services.append(spawn_service("workflow-sweeper", url, namespace))
+    stop = multiprocessing.Event()
+    workers = [
+        multiprocessing.Process(target=library_worker, args=(url, namespace, stop))
+        for _ in range(args.workers)
+    ]
+    for w in workers:
+        w.start()
+    try:
+        time.sleep(1.0)  # let the services connect
+        return asyncio.run(drive(url, namespace, definition, args.workflows, args.rate))
+    finally:
+        stop.set()
+        for w in workers:
+            w.join(10)
+        for s in services:
+            s.send_signal(signal.SIGTERM)
+        for s in services:
+            s.wait(15)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--redis-url")
+    parser.add_argument("--workflows", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=250.0, help="workflow starts per second")
+    parser.add_argument("--deciders", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes")
+    parser.add_argument("--kinds", default="linear,fork")
+    parser.add_argument("--json", help="write the results here")
+    args = parser.parse_args()
+    server = None if args.redis_url else RedisServer().start()
+    url = args.redis_url or server.url  # type: ignore[union-attr]
+    try:
+        results = []
+        for kind in args.kinds.split(","):
+            definition = {"linear": LINEAR, "fork": FORK}[kind]
+            row = run_one(url, definition, args)
+            results.append(row)
+            print(
+                f"{row['workflow']:>13}: {row['completed']:,}/{row['started']:,} completed, "
+                f"{row['workflows_per_s']:,.0f} workflows/s, start-to-complete "
+                f"p50 {row['latency_ms_p50']:,.0f} ms p99 {row['latency_ms_p99']:,.0f} ms"
+                + (f", {row['unfinished']} unfinished" if row["unfinished"] else ""),
+                flush=True,
+            )
+        if args.json:
+            with open(args.json, "w") as out:
+                json.dump({"args": vars(args), "results": results}, out, indent=2)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
