@@ -134,10 +134,14 @@ def decide(
     now_ms: int,
     javascript: Evaluator,
     operation: Operation | None = None,
+    *,
+    owned: bool = False,
 ) -> Decision:
-    """The next state of ``workflow`` and what must happen outside; ``workflow`` is not changed.
+    """The next state of ``workflow`` and what must happen outside; ``workflow`` is not changed
+    (unless ``owned``: a caller that just decoded it may let decide work on it, saving a copy).
     Raises ``Conflict`` when ``operation`` does not fit the workflow's state."""
-    run = _Run(copy.deepcopy(workflow), definition, task_defs, now_ms, javascript)
+    working = workflow if owned else copy.deepcopy(workflow)
+    run = _Run(working, definition, task_defs, now_ms, javascript)
     return run.decide(events, operation)
 
 
@@ -147,11 +151,15 @@ def current_view(
     task_defs: Mapping[str, TaskDef],
     events: Sequence[Mapping[str, Any]],
     now_ms: int,
+    *,
+    owned: bool = False,
 ) -> Workflow:
-    """The workflow with its pending events applied: what a reader should see."""
+    """The workflow with its pending events applied: what a reader should see (``owned``: as
+    for ``decide``)."""
     if not events:
         return workflow
-    run = _Run(copy.deepcopy(workflow), definition, task_defs, now_ms, _NoJavaScript())
+    working = workflow if owned else copy.deepcopy(workflow)
+    run = _Run(working, definition, task_defs, now_ms, _NoJavaScript())
     run.apply_events(events)
     return run.wf
 

@@ -56,7 +56,7 @@ TASK_QUEUE_PREFIX = "wf.task."
 LOCK_LEASE_MS = 30_000
 LOCK_RETRY_SECONDS = 0.02
 MAX_POSTPONE_MS = 3_600_000  # a running workflow is looked at at least hourly
-TASK_DEFS_TTL_SECONDS = 1.0
+DEFINITIONS_TTL_SECONDS = 1.0  # other processes' definition changes show within this
 REPAIR_GRACE_MS = 5_000  # a task message is pushed this long after its task is saved, at most
 
 
@@ -88,6 +88,8 @@ class WorkflowEngine:
         self._task_queues: dict[str, AsyncQueue] = {}
         self._definitions: dict[tuple[str, int, int, int], WorkflowDef] = {}
         self._task_defs: tuple[float, dict[str, TaskDef]] = (0.0, {})
+        self._workflow_defs: dict[str, tuple[float, dict[int, WorkflowDef]]] = {}
+        self._polls_recorded: dict[tuple[str, str], float] = {}
         self._owns_client = False
 
     @classmethod
@@ -140,15 +142,20 @@ class WorkflowEngine:
         stamped["createTime"] = parsed.create_time or now
         stamped["updateTime"] = now
         await self.store.put_workflow_def(parsed.name, parsed.version, stamped)
+        self._workflow_defs.pop(parsed.name, None)
         return parse_workflow_def(stamped)
 
     async def get_workflow_def(self, name: str, version: int | None = None) -> WorkflowDef:
-        """The latest version when version is None."""
-        versions = await self.store.workflow_defs(name)
+        """The latest version when version is None (read through a one-second cache)."""
+        fetched_at, versions = self._workflow_defs.get(name, (0.0, {}))
+        if time.monotonic() - fetched_at > DEFINITIONS_TTL_SECONDS:
+            docs = await self.store.workflow_defs(name)
+            versions = {v: parse_workflow_def(d) for v, d in docs.items()}
+            self._workflow_defs[name] = (time.monotonic(), versions)
         if not versions or (version is not None and version not in versions):
             which = f" version {version}" if version is not None else ""
             raise NotFound(f"no workflow definition {name}{which}")
-        return parse_workflow_def(versions[version if version is not None else max(versions)])
+        return versions[version if version is not None else max(versions)]
 
     async def list_workflow_defs(self) -> list[WorkflowDef]:
         """Every version of every workflow definition."""
@@ -159,6 +166,7 @@ class WorkflowEngine:
         return found
 
     async def delete_workflow_def(self, name: str, version: int) -> None:
+        self._workflow_defs.pop(name, None)
         if not await self.store.delete_workflow_def(name, version):
             raise NotFound(f"no workflow definition {name} version {version}")
 
@@ -204,7 +212,7 @@ class WorkflowEngine:
     async def task_defs(self) -> dict[str, TaskDef]:
         """The task definitions, cached for a second."""
         fetched_at, defs = self._task_defs
-        if time.monotonic() - fetched_at > TASK_DEFS_TTL_SECONDS:
+        if time.monotonic() - fetched_at > DEFINITIONS_TTL_SECONDS:
             defs = {n: parse_task_def(d) for n, d in (await self.store.task_defs()).items()}
             self._task_defs = (time.monotonic(), defs)
         return defs
@@ -278,9 +286,13 @@ class WorkflowEngine:
             parent_workflow_id=parent[0] if parent else "",
             parent_workflow_task_id=parent[1] if parent else "",
         )
-        if not await self.store.create(workflow):
+        # decided before it is stored: nobody can know the id yet, so no lock is needed
+        decision = decide(
+            workflow, definition, await self.task_defs(), [], now, self.js, owned=True
+        )
+        if not await self.store.create(decision.workflow):
             return new_id  # a sub-workflow or failure workflow started before: same id, same one
-        await self.process(new_id)
+        await self._carry_out(decision, None)
         return new_id
 
     # -- reading ----------------------------------------------------------------------------
@@ -291,7 +303,7 @@ class WorkflowEngine:
         if not events:
             return state
         return current_view(
-            state, self.definition_of(state), await self.task_defs(), events, now_ms()
+            state, self.definition_of(state), await self.task_defs(), events, now_ms(), owned=True
         )
 
     async def get_workflow(self, workflow_id: str, include_tasks: bool = True) -> Workflow:
@@ -450,7 +462,13 @@ class WorkflowEngine:
         definition: WorkflowDef | None = None,
     ) -> Decision | None:
         """Decides one workflow under its lock and carries the decision out. Without ``wait``,
-        a workflow locked by someone else is left to them (None); with it, waits up to 5 s."""
+        a workflow locked by someone else is left to them (None); with it, waits up to 5 s.
+
+        ``entry`` is the decider-queue delivery that asked for this decide. With it the lock is
+        released as the state is saved, before the task pushes: re-arming the entry by its
+        receipt cannot undo a wake-up that arrives meanwhile (a wake-up replaces the entry, so
+        the re-arm finds its receipt stale). Without it the entry is re-armed by a push, so the
+        lock is held until that is done, and released after."""
         token = uuid.uuid4().hex
         deadline = time.monotonic() + 5.0
         while True:
@@ -465,6 +483,8 @@ class WorkflowEngine:
                 raise Conflict(f"workflow {workflow_id} is busy; try again")
             await asyncio.sleep(LOCK_RETRY_SECONDS)
         state, events = got
+        held = True
+        pending = 0
         try:
             if state is None:
                 if entry is not None:
@@ -472,6 +492,7 @@ class WorkflowEngine:
                 if operation is not None or wait:
                     raise NotFound(f"no workflow {workflow_id}")
                 return None
+            before = state.status
             if definition is not None:
                 state.workflow_definition = workflow_def_to_doc(definition)
                 state.workflow_definition["updateTime"] = now_ms()
@@ -483,30 +504,30 @@ class WorkflowEngine:
                 now_ms(),
                 self.js,
                 operation,
+                owned=True,
             )
-            await self._carry_out(workflow_id, state.status, decision, token, len(events), entry)
+            wf = decision.workflow
+            if decision.changed or events:
+                release = entry is not None
+                saved = await self.store.save(wf, workflow_id, token, len(events), release=release)
+                if saved is None:
+                    log.warning("lost the lock of workflow %s before saving it", workflow_id)
+                    return None
+                if release:
+                    held, pending = False, saved
+                if wf.status is not before or decision.ended_now:
+                    await self.store.index(wf, before)
+            await self._carry_out(decision, entry)
             return decision
         finally:
-            pending = await self.store.release(workflow_id, token)
+            if held:
+                pending = await self.store.release(workflow_id, token)
             if pending:
                 await self.wake(workflow_id, state.priority if state else 0)
 
-    async def _carry_out(
-        self,
-        workflow_id: str,
-        before: WorkflowStatus,
-        decision: Decision,
-        token: str,
-        applied: int,
-        entry: Message | None,
-    ) -> None:
+    async def _carry_out(self, decision: Decision, entry: Message | None) -> None:
+        """Everything a saved decision asks of the world outside the workflow."""
         wf = decision.workflow
-        if decision.changed or applied:
-            if not await self.store.save(wf, workflow_id, token, applied):
-                log.warning("lost the lock of workflow %s before saving; leaving it", workflow_id)
-                return
-            if wf.status is not before or decision.ended_now:
-                await self.store.index(wf, before)
         await self._push_tasks(decision)
         await self.store.release_slots(decision.released)
         for child in decision.children:
@@ -627,7 +648,12 @@ class WorkflowEngine:
             if state is None:
                 return []
             view = current_view(
-                state, self.definition_of(state), await self.task_defs(), events, now_ms()
+                state,
+                self.definition_of(state),
+                await self.task_defs(),
+                events,
+                now_ms(),
+                owned=True,
             )
             for task in view.tasks:
                 if not (_waits_on_queue(task) and _queued_since(task) < old):
@@ -653,24 +679,37 @@ class WorkflowEngine:
         """Up to count tasks, now IN_PROGRESS for this worker; waits up to wait s for the first."""
         queue = self.task_queue(task_type)
         messages = await queue.pop(count, wait)
-        now = now_ms()
-        await self.store.record_poll(task_type, worker_id, domain, now)
+        await self._record_poll(task_type, worker_id, domain)
         if not messages:
             return []
-        tasks = await asyncio.gather(*(self._claim(queue, m, worker_id) for m in messages))
-        return [t for t in tasks if t is not None]
+        claims = await asyncio.gather(*(self._claim(queue, m, worker_id) for m in messages))
+        # a message leaves its queue once its task is IN_PROGRESS (or was gone): the decider
+        # enforces the response timeout from here; a postponed one stays, nacked
+        done = [m for m, (task, keep) in zip(messages, claims, strict=True) if not keep]
+        if done:
+            await queue.ack_many(done)
+        return [task for task, _ in claims if task is not None]
 
-    async def _claim(self, queue: AsyncQueue, message: Message, worker_id: str) -> Task | None:
+    async def _record_poll(self, task_type: str, worker_id: str, domain: str) -> None:
+        """Poll data (a worker's last poll time), written at most once a second per worker."""
+        key = (task_type, worker_id)
+        if time.monotonic() - self._polls_recorded.get(key, 0.0) < 1.0:
+            return
+        self._polls_recorded[key] = time.monotonic()
+        await self.store.record_poll(task_type, worker_id, domain, now_ms())
+
+    async def _claim(
+        self, queue: AsyncQueue, message: Message, worker_id: str
+    ) -> tuple[Task | None, bool]:
+        """The task handed to the worker (or None), and whether the message stays queued."""
         workflow_id = workflow_id_of_task(message.id)
         try:
             workflow = await self._view(workflow_id)
         except NotFound:
-            await queue.ack(message)
-            return None
+            return None, False
         task = next((t for t in workflow.tasks if t.task_id == message.id), None)
         if task is None or task.status is not TaskStatus.SCHEDULED or workflow.status.terminal:
-            await queue.ack(message)
-            return None
+            return None, False
         tdef = (await self.task_defs()).get(task.task_def_name)
         if tdef is not None and (tdef.concurrent_exec_limit or tdef.rate_limit_per_frequency):
             wait_ms = await self.store.claim_slot(
@@ -682,13 +721,11 @@ class WorkflowEngine:
             )
             if wait_ms:
                 await queue.nack(message, delay=wait_ms / 1000)
-                return None
+                return None, True
         now = now_ms()
         event = {"kind": "polled", "taskId": task.task_id, "workerId": worker_id, "time": now}
         if not await self.store.post(workflow_id, event):
-            await queue.ack(message)
-            return None
-        await queue.ack(message)
+            return None, False
         task.status = TaskStatus.IN_PROGRESS
         task.start_time = task.start_time or now
         task.worker_id = worker_id
@@ -696,7 +733,7 @@ class WorkflowEngine:
         task.update_time = now
         task.queue_wait_time = max(0, now - task.scheduled_time)
         task.callback_after_seconds = 0
-        return task
+        return task, False
 
     async def update_task(self, result: TaskResult) -> Task:
         """Records a worker's result; returns the task as it is after the update."""
@@ -741,8 +778,8 @@ class WorkflowEngine:
             raise NotFound(f"no workflow {workflow_id}")
         if not result.extend_lease:
             await self.wake(workflow_id, workflow.priority)
-        view = current_view(
-            workflow, self.definition_of(workflow), await self.task_defs(), [event], now
+        view = current_view(  # the view was decoded for this call: apply the event in place
+            workflow, self.definition_of(workflow), await self.task_defs(), [event], now, owned=True
         )
         return next(t for t in view.tasks if t.task_id == result.task_id)
 

@@ -93,12 +93,22 @@ class WorkflowStore:
         return _decoded(reply[1:])
 
     async def save(
-        self, workflow: Workflow | None, workflow_id: str, token: str, applied: int
-    ) -> bool:
+        self,
+        workflow: Workflow | None,
+        workflow_id: str,
+        token: str,
+        applied: int,
+        *,
+        release: bool = False,
+    ) -> int | None:
+        """Saves under the lock (and releases it with ``release``): None when the lock was
+        lost; else the number of events still pending."""
         k = self.keys(workflow_id)
         state = pack(workflow.to_doc()) if workflow is not None else b""
-        saved = await self._script("save", [k.state, k.inbox, k.lock], [token, state, applied, "0"])
-        return bool(saved)
+        reply = await self._script(
+            "save", [k.state, k.inbox, k.lock], [token, state, applied, "1" if release else "0"]
+        )
+        return int(reply[1]) if reply[0] else None
 
     async def release(self, workflow_id: str, token: str) -> int:
         """Releases the lock; the number of events that arrived meanwhile."""

@@ -234,7 +234,7 @@ async def test_sub_workflow_completes_with_the_childs_output(
     workflow_id = await engine.start_workflow("parent", {"x": 21})
     wf = await wait_for_status(engine, workflow_id)
     sub = wf.tasks[0]
-    assert sub.output_data == {"doubled": 42}
+    assert sub.output_data == {"doubled": 42, "subWorkflowId": sub.sub_workflow_id}
     child = await engine.get_workflow(sub.sub_workflow_id)
     assert child.status is WorkflowStatus.COMPLETED
     assert child.parent_workflow_id == workflow_id
