@@ -9,7 +9,6 @@ import subprocess
 import sys
 import urllib.request
 import uuid
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,18 +32,20 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    """SIGTERM, and SIGKILL (with a warning) for a service not gone within 5 s."""
+def _stop(processes: list[subprocess.Popen[bytes]]) -> list[str]:
+    """SIGTERM to each; the ones not gone within 10 s are killed and named."""
     for process in processes:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
+    killed = []
     for process in processes:
         try:
-            process.wait(timeout=5)
+            process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-            warnings.warn(f"{process.args[3:4]} ignored SIGTERM and was killed", stacklevel=1)  # type: ignore[index]
+            killed.append(str(process.args[3]))
+    return killed
 
 
 @pytest.fixture(scope="package")
@@ -65,13 +66,15 @@ def conductor_url(
         def up() -> bool:
             for process in processes:
                 if process.poll() is not None:
-                    log = Path(logs / f"{process.args[3]}.log").read_text()  # type: ignore[index]
-                    raise RuntimeError(f"{process.args[3:4]} exited: {log[-2000:]}")  # type: ignore[index]
+                    log = Path(logs / f"{process.args[3]}.log").read_text()
+                    raise RuntimeError(f"{process.args[3:4]} exited: {log[-2000:]}")
             return _healthy(base)
 
         wait_until(up, timeout=30, interval=0.1, message="dynoq server did not come up")
         yield base + "/api"
         for process in processes:
-            assert process.poll() is None, f"{process.args[3:4]} died during the tests"  # type: ignore[index]
+            assert process.poll() is None, f"{process.args[3:4]} died during the tests"
     finally:
-        _stop(processes)
+        killed = _stop(processes)
+    assert not killed, f"{killed} ignored SIGTERM"
+    assert [p.returncode for p in processes] == [0, 0, 0]
