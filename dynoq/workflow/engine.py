@@ -16,6 +16,8 @@ How state changes stay safe with any number of API servers and deciders:
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import time
 import uuid
@@ -47,7 +49,7 @@ from dynoq.workflow.model import (
     workflow_id_of_task,
 )
 from dynoq.workflow.scripting import JavaScript
-from dynoq.workflow.store import WorkflowStore
+from dynoq.workflow.store import WorkflowStore, statuses
 
 log = logging.getLogger("dynoq.workflow")
 
@@ -86,7 +88,7 @@ class WorkflowEngine:
             unack_timeout=LOCK_LEASE_MS / 1000,
         )
         self._task_queues: dict[str, AsyncQueue] = {}
-        self._definitions: dict[tuple[str, int, int, int], WorkflowDef] = {}
+        self._snapshots: dict[str, tuple[dict[str, Any], WorkflowDef]] = {}
         self._task_defs: tuple[float, dict[str, TaskDef]] = (0.0, {})
         self._workflow_defs: dict[str, tuple[float, dict[int, WorkflowDef]]] = {}
         self._polls_recorded: dict[tuple[str, str], float] = {}
@@ -217,20 +219,29 @@ class WorkflowEngine:
             self._task_defs = (time.monotonic(), defs)
         return defs
 
-    def definition_of(self, workflow: Workflow) -> WorkflowDef:
-        doc = workflow.workflow_definition
-        key = (
-            str(doc.get("name")),
-            int(doc.get("version", 1)),
-            int(doc.get("createTime") or 0),
-            int(doc.get("updateTime") or 0),
-        )
-        found = self._definitions.get(key)
+    async def definition_of(self, workflow: Workflow) -> WorkflowDef:
+        """The definition a workflow runs, by its snapshot key (cached: snapshots never change);
+        fills in ``workflow.workflow_definition``."""
+        key = workflow.definition_key
+        found = self._snapshots.get(key)
         if found is None:
-            if len(self._definitions) > 1000:
-                self._definitions.clear()
-            found = self._definitions[key] = parse_workflow_def(doc)
-        return found
+            doc = workflow.workflow_definition or await self.store.snapshot(key)
+            if doc is None:
+                raise NotFound(f"workflow {workflow.workflow_id} lost its definition {key}")
+            if len(self._snapshots) > 1000:
+                self._snapshots.clear()
+            found = self._snapshots[key] = (doc, parse_workflow_def(doc))
+        workflow.workflow_definition = found[0]
+        return found[1]
+
+    async def snapshot_key(self, definition: WorkflowDef, doc: dict[str, Any]) -> str:
+        """Stores the definition a new workflow runs (once) and gives its key."""
+        body = json.dumps(doc, sort_keys=True, separators=(",", ":"))
+        key = hashlib.sha1(body.encode()).hexdigest()[:24]
+        if key not in self._snapshots:
+            await self.store.put_snapshot(key, doc)
+            self._snapshots[key] = (doc, definition)
+        return key
 
     # -- starting ---------------------------------------------------------------------------
     async def start_workflow(
@@ -283,6 +294,7 @@ class WorkflowEngine:
             idempotency_key=idempotency_key,
             created_by=created_by,
             workflow_definition=doc,
+            definition_key=await self.snapshot_key(definition, doc),
             parent_workflow_id=parent[0] if parent else "",
             parent_workflow_task_id=parent[1] if parent else "",
         )
@@ -300,10 +312,16 @@ class WorkflowEngine:
         state, events = await self.store.read(workflow_id)
         if state is None:
             raise NotFound(f"no workflow {workflow_id}")
+        definition = await self.definition_of(state)
         if not events:
             return state
         return current_view(
-            state, self.definition_of(state), await self.task_defs(), events, now_ms(), owned=True
+            state,
+            definition,
+            await self.task_defs(),
+            events,
+            now_ms(),
+            owned=True,
         )
 
     async def get_workflow(self, workflow_id: str, include_tasks: bool = True) -> Workflow:
@@ -372,7 +390,7 @@ class WorkflowEngine:
             workflow_id, Operation("terminate", {"reason": reason}), wait=True
         )
         if trigger_failure_workflow and decision is not None:
-            definition = self.definition_of(decision.workflow)
+            definition = await self.definition_of(decision.workflow)
             if definition.failure_workflow and not definition.failure_workflow.startswith("${"):
                 wf = decision.workflow
                 await self.start_workflow(
@@ -448,8 +466,10 @@ class WorkflowEngine:
         await self.process(workflow_id, wait=True)
 
     async def wake(self, workflow_id: str, priority: int = 0) -> None:
-        """Asks the deciders to look at the workflow now."""
-        await self.decider_queue.push(Message(workflow_id, priority=priority))
+        """Asks the deciders to look at the workflow now. A decider-queue entry that is being
+        decided is left alone: its decider checks the inbox after re-arming it (see process)."""
+        if not await self.decider_queue.set_delay(workflow_id, 0):
+            await self.decider_queue.ensure(Message(workflow_id, priority=priority))
 
     # -- deciding ---------------------------------------------------------------------------
     async def process(
@@ -467,8 +487,9 @@ class WorkflowEngine:
         ``entry`` is the decider-queue delivery that asked for this decide. With it the lock is
         released as the state is saved, before the task pushes: re-arming the entry by its
         receipt cannot undo a wake-up that arrives meanwhile (a wake-up replaces the entry, so
-        the re-arm finds its receipt stale). Without it the entry is re-armed by a push, so the
-        lock is held until that is done, and released after."""
+        the re-arm finds its receipt stale), and after the re-arm the inbox is checked once more
+        for events whose wake-up found the entry in flight. Without it the entry is re-armed by
+        a push, so the lock is held until that is done, and released after."""
         token = uuid.uuid4().hex
         deadline = time.monotonic() + 5.0
         while True:
@@ -493,12 +514,14 @@ class WorkflowEngine:
                     raise NotFound(f"no workflow {workflow_id}")
                 return None
             before = state.status
+            saved_statuses = statuses(state)
             if definition is not None:
-                state.workflow_definition = workflow_def_to_doc(definition)
-                state.workflow_definition["updateTime"] = now_ms()
+                doc = workflow_def_to_doc(definition)
+                state.workflow_definition = doc
+                state.definition_key = await self.snapshot_key(definition, doc)
             decision = decide(
                 state,
-                definition or self.definition_of(state),
+                definition or await self.definition_of(state),
                 await self.task_defs(),
                 events,
                 now_ms(),
@@ -509,15 +532,19 @@ class WorkflowEngine:
             wf = decision.workflow
             if decision.changed or events:
                 release = entry is not None
-                saved = await self.store.save(wf, workflow_id, token, len(events), release=release)
+                saved = await self.store.save(
+                    wf, workflow_id, token, len(events), release=release, before=saved_statuses
+                )
                 if saved is None:
                     log.warning("lost the lock of workflow %s before saving it", workflow_id)
                     return None
                 if release:
-                    held, pending = False, saved
+                    held = False
                 if wf.status is not before or decision.ended_now:
                     await self.store.index(wf, before)
             await self._carry_out(decision, entry)
+            if not held:  # events posted since the save found the entry in flight: see to them
+                pending = await self.store.pending_events(workflow_id)
             return decision
         finally:
             if held:
@@ -649,7 +676,7 @@ class WorkflowEngine:
                 return []
             view = current_view(
                 state,
-                self.definition_of(state),
+                await self.definition_of(state),
                 await self.task_defs(),
                 events,
                 now_ms(),
@@ -736,7 +763,8 @@ class WorkflowEngine:
         return task, False
 
     async def update_task(self, result: TaskResult) -> Task:
-        """Records a worker's result; returns the task as it is after the update."""
+        """Records a worker's result. Returns the task's identity and status after the update
+        (ids, type, status, output: not its whole document, which this call does not read)."""
         if result.status not in RESULT_STATUSES:
             raise InvalidArgument(
                 f"status must be one of {sorted(RESULT_STATUSES)}, got {result.status}",
@@ -750,22 +778,10 @@ class WorkflowEngine:
                 f"task {result.task_id} is not in workflow {result.workflow_instance_id}",
                 field="workflowInstanceId",
             )
-        workflow = await self._view(workflow_id)
-        task = next((t for t in workflow.tasks if t.task_id == result.task_id), None)
-        if task is None:
-            raise NotFound(f"no task {result.task_id}")
         now = now_ms()
-        if result.logs:
-            await self.store.add_logs(
-                workflow_id,
-                task.task_id,
-                [{"log": line, "taskId": task.task_id, "createdTime": now} for line in result.logs],
-            )
-        if task.status.terminal or workflow.status.terminal:
-            return task  # a late or duplicated result changes nothing
         event = {
             "kind": "update",
-            "taskId": task.task_id,
+            "taskId": result.task_id,
             "status": str(result.status),
             "outputData": result.output_data,
             "reasonForIncompletion": result.reason_for_incompletion,
@@ -774,14 +790,34 @@ class WorkflowEngine:
             "extendLease": result.extend_lease,
             "time": now,
         }
-        if not await self.store.post(workflow_id, event):
+        outcome, summary = await self.store.post_result(workflow_id, result.task_id, event)
+        if outcome == 0:
             raise NotFound(f"no workflow {workflow_id}")
-        if not result.extend_lease:
-            await self.wake(workflow_id, workflow.priority)
-        view = current_view(  # the view was decoded for this call: apply the event in place
-            workflow, self.definition_of(workflow), await self.task_defs(), [event], now, owned=True
+        if outcome == 1:
+            raise NotFound(f"no task {result.task_id}")
+        if result.logs:
+            await self.store.add_logs(
+                workflow_id,
+                result.task_id,
+                [
+                    {"log": line, "taskId": result.task_id, "createdTime": now}
+                    for line in result.logs
+                ],
+            )
+        posted = outcome == 3
+        if posted and not result.extend_lease:
+            await self.wake(workflow_id)
+        status, task_type, def_name = summary
+        return Task(
+            task_id=result.task_id,
+            task_type=task_type,
+            reference_task_name="",
+            task_def_name=def_name,
+            workflow_instance_id=workflow_id,
+            status=result.status if posted and not result.extend_lease else TaskStatus(status),
+            output_data=result.output_data if posted else {},
+            update_time=now,
         )
-        return next(t for t in view.tasks if t.task_id == result.task_id)
 
     async def get_task(self, task_id: str) -> Task:
         workflow_id = workflow_id_of_task(task_id)

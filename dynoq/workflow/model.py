@@ -146,16 +146,24 @@ class Workflow:
     task_to_domain: dict[str, str] = field(default_factory=dict)
     idempotency_key: str = ""
     created_by: str = ""
-    # the definition this execution follows (Conductor's workflowDefinition), as a document
+    # the definition this execution follows (Conductor's workflowDefinition), as a document;
+    # stored once per distinct definition under definition_key, not in every workflow
     workflow_definition: dict[str, Any] = field(default_factory=dict)
+    definition_key: str = ""
     # ids handed out so far; a task id is "<workflow_id>.<n>" so a task finds its workflow
     task_counter: int = 0
 
     def to_doc(self, include_tasks: bool = True) -> dict[str, Any]:
-        doc = _to_doc(self, skip=("tasks",))
+        doc = _to_doc(self, skip=("tasks", "definition_key"))
         doc["tasks"] = [t.to_doc() for t in self.tasks] if include_tasks else []
         doc["workflowType"] = self.workflow_name  # Conductor's summaries use this name
         doc["version"] = self.workflow_version
+        return doc
+
+    def to_stored(self) -> dict[str, Any]:
+        """The document as stored: the definition by its key, not inline."""
+        doc = _to_doc(self, skip=("tasks", "workflow_definition"))
+        doc["tasks"] = [t.to_doc() for t in self.tasks]
         return doc
 
     @classmethod

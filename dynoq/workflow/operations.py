@@ -172,7 +172,7 @@ def _skip(run: _Run, params: dict[str, Any]) -> None:
         scheduled_time=run.now,
         end_time=run.now,
         executed=True,
-        workflow_task={**wt.raw, "_skipPending": True},
+        workflow_task={"_skipPending": True},
     )
     wf.tasks.append(placeholder)
 

@@ -43,6 +43,7 @@ class WorkflowKeys:
     state: str
     inbox: str
     lock: str
+    tasks: str
     tag: str
 
     def log(self, task_id: str) -> str:
@@ -55,13 +56,22 @@ class WorkflowStore:
         self.ns = namespace
         self._scripts = {
             name: self.client.register_script(script_source(f"workflow/{name}"))
-            for name in ("acquire", "save", "release", "read", "post", "create", "claim")
+            for name in (
+                "acquire",
+                "save",
+                "release",
+                "read",
+                "post",
+                "post_result",
+                "create",
+                "claim",
+            )
         }
 
     # -- keys -------------------------------------------------------------------------------
     def keys(self, workflow_id: str) -> WorkflowKeys:
         tag = f"{self.ns}:wf:{{{workflow_id}}}"
-        return WorkflowKeys(f"{tag}:state", f"{tag}:inbox", f"{tag}:lock", tag)
+        return WorkflowKeys(f"{tag}:state", f"{tag}:inbox", f"{tag}:lock", f"{tag}:tasks", tag)
 
     def _index(self, *parts: str) -> str:
         return ":".join((self.ns, "wfidx", *parts))
@@ -73,7 +83,8 @@ class WorkflowStore:
     # -- one workflow -----------------------------------------------------------------------
     async def create(self, workflow: Workflow) -> bool:
         k = self.keys(workflow.workflow_id)
-        created = await self._script("create", [k.state], [pack(workflow.to_doc())])
+        args = [pack(workflow.to_stored()), *summaries(workflow, None)]
+        created = await self._script("create", [k.state, k.tasks], args)
         if created:
             await self.index(workflow, None)
         return bool(created)
@@ -94,26 +105,43 @@ class WorkflowStore:
 
     async def save(
         self,
-        workflow: Workflow | None,
+        workflow: Workflow,
         workflow_id: str,
         token: str,
         applied: int,
         *,
         release: bool = False,
+        before: dict[str, str] | None = None,
     ) -> int | None:
         """Saves under the lock (and releases it with ``release``): None when the lock was
-        lost; else the number of events still pending."""
+        lost; else the number of events still pending. ``before`` (from :func:`statuses`)
+        limits the task summaries written to those that changed."""
         k = self.keys(workflow_id)
-        state = pack(workflow.to_doc()) if workflow is not None else b""
-        reply = await self._script(
-            "save", [k.state, k.inbox, k.lock], [token, state, applied, "1" if release else "0"]
-        )
+        args = [token, pack(workflow.to_stored()), applied, "1" if release else "0"]
+        args.extend(summaries(workflow, before))
+        reply = await self._script("save", [k.state, k.inbox, k.lock, k.tasks], args)
         return int(reply[1]) if reply[0] else None
 
     async def release(self, workflow_id: str, token: str) -> int:
         """Releases the lock; the number of events that arrived meanwhile."""
         k = self.keys(workflow_id)
         return int(await self._script("release", [k.lock, k.inbox], [token]))
+
+    async def pending_events(self, workflow_id: str) -> int:
+        with translated_errors():
+            return int(await self.client.llen(self.keys(workflow_id).inbox))
+
+    async def post_result(
+        self, workflow_id: str, task_id: str, event: dict[str, Any]
+    ) -> tuple[int, list[str]]:
+        """(outcome, [status, task type, task def name]); outcome 0: no workflow, 1: no task,
+        2: ended (not posted), 3: posted."""
+        k = self.keys(workflow_id)
+        reply = await self._script(
+            "post_result", [k.state, k.inbox, k.tasks], [task_id, pack(event)]
+        )
+        summary = reply[1].decode().split("\t") if len(reply) > 1 else []
+        return int(reply[0]), summary
 
     async def post(self, workflow_id: str, event: dict[str, Any]) -> bool:
         k = self.keys(workflow_id)
@@ -123,7 +151,7 @@ class WorkflowStore:
         k = self.keys(workflow.workflow_id)
         with translated_errors():
             await self.client.delete(
-                k.state, k.inbox, k.lock, *(k.log(t.task_id) for t in workflow.tasks)
+                k.state, k.inbox, k.lock, k.tasks, *(k.log(t.task_id) for t in workflow.tasks)
             )
             pipe = self.client.pipeline(transaction=False)
             for key in self._index_keys(workflow, workflow.status):
@@ -227,6 +255,16 @@ class WorkflowStore:
         return self._index("all")
 
     # -- definitions ------------------------------------------------------------------------
+    async def put_snapshot(self, key: str, doc: dict[str, Any]) -> None:
+        """Stores a definition as workflows run it, once per distinct definition."""
+        with translated_errors():
+            await self.client.set(f"{self.ns}:wfsnapshot:{key}", json.dumps(doc), nx=True)
+
+    async def snapshot(self, key: str) -> dict[str, Any] | None:
+        with translated_errors():
+            raw = await self.client.get(f"{self.ns}:wfsnapshot:{key}")
+        return json.loads(raw) if raw else None
+
     async def put_workflow_def(self, name: str, version: int, doc: dict[str, Any]) -> None:
         with translated_errors():
             pipe = self.client.pipeline(transaction=False)
@@ -315,6 +353,24 @@ class WorkflowStore:
             with translated_errors():
                 for task_def, task_id in slots:
                     await self.client.srem(self._limit_keys(task_def)[0], task_id)
+
+
+def statuses(workflow: Workflow) -> dict[str, str]:
+    """What the task summaries depend on, to find those a decide changed."""
+    found = {t.task_id: str(t.status) for t in workflow.tasks}
+    found[""] = str(workflow.status)
+    return found
+
+
+def summaries(workflow: Workflow, before: dict[str, str] | None) -> list[str]:
+    """(key, summary) pairs, flattened, of the workflow and the tasks whose status changed."""
+    pairs: list[str] = []
+    if before is None or before.get("") != workflow.status:
+        pairs += ["", f"{workflow.status}\t{workflow.priority}"]
+    for t in workflow.tasks:
+        if before is None or before.get(t.task_id) != t.status:
+            pairs += [t.task_id, f"{t.status}\t{t.task_type}\t{t.task_def_name}"]
+    return pairs
 
 
 def _decoded(reply: list[Any]) -> tuple[Workflow | None, list[dict[str, Any]]]:

@@ -147,7 +147,8 @@ class TaskFactory:
             workflow_priority=wf.priority,
             iteration=iteration,
             loop_parent=run.layout.loop_of(wt.task_reference_name),
-            workflow_task=dict(wt.raw) if wt.raw else {"name": wt.name, "type": str(kind)},
+            # only a dynamic task carries its definition: the others find it in the layout
+            workflow_task=dict(wt.raw) if wt.raw.get("_dynamic") else {},
         )
         wf.tasks.append(task)
         run.changed()

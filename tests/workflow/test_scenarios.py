@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestServer
 from dynoq.errors import Conflict
 from dynoq.testing import async_wait_until
 from dynoq.workflow.engine import WorkflowEngine
-from dynoq.workflow.model import SearchFilter, TaskResult, TaskStatus, WorkflowStatus
+from dynoq.workflow.model import SearchFilter, SearchPage, TaskResult, TaskStatus, WorkflowStatus
 
 from .conftest import Services, tasks_by_ref, wait_for_status
 
@@ -494,7 +494,12 @@ async def test_failure_workflow_starts_with_the_failed_workflow(
     services.worker("work", lambda task: {"cleaned": task.input_data["id"]})
     workflow_id = await engine.start_workflow("flow")
     failed = await wait_for_status(engine, workflow_id, WorkflowStatus.FAILED)
-    page = await engine.search(SearchFilter(workflow_types=("on_failure",)))
+
+    async def started() -> SearchPage | None:
+        page = await engine.search(SearchFilter(workflow_types=("on_failure",)))
+        return page if page.total_hits else None
+
+    page = await async_wait_until(started, timeout=5)
     assert page.total_hits == 1
     handler = await wait_for_status(engine, page.results[0].workflow_id)
     assert handler.input["workflowId"] == workflow_id
