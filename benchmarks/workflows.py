@@ -24,10 +24,11 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from typing import Any
 
-from dynoq.testing import RedisServer
+from dynoq.testing import RedisServer, free_port, wait_until
 from dynoq.workflow.engine import WorkflowEngine
 from dynoq.workflow.model import TaskResult, TaskStatus
 
@@ -76,15 +77,59 @@ def library_worker(url: str, namespace: str, stop: Any) -> None:
     asyncio.run(main())
 
 
+def sdk_noop() -> dict[str, Any]:
+    """The no-op task of Conductor's SDK workers (module level: the SDK spawns its workers)."""
+    return {}
+
+
+def sdk_workers(api_url: str, processes: int) -> Any:
+    """Conductor's own TaskHandler: ``processes`` worker processes for ``noop``, 10 threads
+    each, polling every millisecond when idle; started, to be stopped with stop_processes()."""
+    from conductor.client.automator.task_handler import TaskHandler
+    from conductor.client.configuration.configuration import Configuration
+    from conductor.client.worker.worker import Worker
+
+    handler = TaskHandler(
+        workers=[
+            Worker("noop", sdk_noop, poll_interval=1, thread_count=10) for _ in range(processes)
+        ],
+        configuration=Configuration(server_api_url=api_url),
+        scan_for_annotated_workers=False,
+        monitor_processes=False,
+    )
+    handler.start_processes()
+    return handler
+
+
+def healthy(base: str) -> bool:
+    try:
+        with urllib.request.urlopen(base + "/health", timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
 def spawn_service(command: str, url: str, namespace: str, *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "dynoq", command, "--redis-url", url, "--namespace", namespace, *args],
+        [
+            sys.executable,
+            "-m",
+            "dynoq",
+            command,
+            "--redis-url",
+            url,
+            "--namespace",
+            namespace,
+            *args,
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
 
 
-async def drive(url: str, namespace: str, definition: dict[str, Any], count: int, rate: float) -> dict[str, Any]:
+async def drive(
+    url: str, namespace: str, definition: dict[str, Any], count: int, rate: float
+) -> dict[str, Any]:
     engine = WorkflowEngine.from_url(url, namespace)
     await engine.register_workflow_def(definition)
     ids: list[str] = []
@@ -122,13 +167,24 @@ async def drive(url: str, namespace: str, definition: dict[str, Any], count: int
 
 def run_one(url: str, definition: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     namespace = f"bench-{uuid.uuid4().hex[:8]}"
-    services = [spawn_service("decider", url, namespace, "--no-system-tasks") for _ in range(args.deciders)]
+    services = [
+        spawn_service("decider", url, namespace, "--no-system-tasks") for _ in range(args.deciders)
+    ]
     services.append(spawn_service("workflow-sweeper", url, namespace))
     stop = multiprocessing.Event()
-    workers = [
-        multiprocessing.Process(target=library_worker, args=(url, namespace, stop))
-        for _ in range(args.workers)
-    ]
+    workers = []
+    handler = None
+    if args.workers_via == "sdk":
+        port = free_port()
+        services.append(spawn_service("server", url, namespace, "--port", str(port)))
+        base = f"http://127.0.0.1:{port}"
+        wait_until(lambda: healthy(base), timeout=30, message="dynoq server did not come up")
+        handler = sdk_workers(base + "/api", args.workers)
+    else:
+        workers = [
+            multiprocessing.Process(target=library_worker, args=(url, namespace, stop))
+            for _ in range(args.workers)
+        ]
     for w in workers:
         w.start()
     try:
@@ -138,6 +194,8 @@ def run_one(url: str, definition: dict[str, Any], args: argparse.Namespace) -> d
         stop.set()
         for w in workers:
             w.join(10)
+        if handler is not None:
+            handler.stop_processes()
         for s in services:
             s.send_signal(signal.SIGTERM)
         for s in services:
@@ -152,6 +210,12 @@ def main() -> None:
     parser.add_argument("--deciders", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--kinds", default="linear,fork")
+    parser.add_argument(
+        "--workers-via",
+        choices=("library", "sdk"),
+        default="library",
+        help="workers on the Python engine, or Conductor's Python SDK over dynoq server's /api",
+    )
     parser.add_argument("--json", help="write the results here")
     args = parser.parse_args()
     server = None if args.redis_url else RedisServer().start()

@@ -6,6 +6,7 @@ import functools
 from typing import Any
 
 from dynoq import __version__
+from dynoq.services import openapi_conductor
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -251,13 +252,18 @@ def openapi_document() -> dict[str, Any]:
             )
         },
     }
+    paths.update(openapi_conductor.conductor_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "dynoq HTTP API", "version": __version__},
         "components": {
-            "schemas": SCHEMAS,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {**SCHEMAS, **openapi_conductor.SCHEMAS},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                # what Conductor's SDKs send (the token from POST /api/token)
+                "conductor": {"type": "apiKey", "in": "header", "name": "X-Authorization"},
+            },
         },
-        "security": [{}, {"bearer": []}],
+        "security": [{}, {"bearer": []}, {"conductor": []}],
         "paths": paths,
     }

@@ -16,23 +16,26 @@ from prometheus_client import CollectorRegistry
 from dynoq.connect import async_client
 from dynoq.errors import (
     ConfigError,
+    Conflict,
     DynoqError,
     InvalidArgument,
+    NotFound,
     PayloadTooLarge,
     RedisUnavailable,
 )
 from dynoq.metrics import Metrics, QueueGauges
 from dynoq.models import QueueStats
-from dynoq.services import routes
+from dynoq.services import conductor, conductor_http, routes
 from dynoq.services.config import ServerConfig
 from dynoq.services.directory import QueueDirectory, QueueNotFound
 from dynoq.services.http import ApiError, error_response
 from dynoq.services.runtime import warn_if_embedded
+from dynoq.workflow.engine import WorkflowEngine
 
 log = logging.getLogger("dynoq.server")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-OPEN_PATHS = frozenset({"/health"})
+OPEN_PATHS = frozenset({"/health", "/api/health", conductor.TOKEN_PATH})
 
 _HTTP_CODES = {
     404: "not_found",
@@ -53,6 +56,10 @@ def _as_api_error(exc: BaseException) -> ApiError | None:
             return ApiError(413, "payload_too_large", str(exc), exc.field)
         case InvalidArgument():
             return ApiError(400, "invalid_argument", str(exc), exc.field)
+        case NotFound():
+            return ApiError(404, "not_found", str(exc))
+        case Conflict():
+            return ApiError(409, "conflict", str(exc))
         case ConfigError():  # a bad queue name in the path
             return ApiError(400, "invalid_argument", str(exc), "queue")
         case RedisUnavailable():
@@ -94,6 +101,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             error = ApiError(500, "internal", "internal error (see the server log)")
         elif error.status >= 500:
             log.warning("%s %s: %s", request.method, request.path, error.message)
+        if conductor_http.is_conductor_path(request.path):
+            return conductor_http.error_response(error, exc)
         return error_response(request, error)
 
 
@@ -105,19 +114,31 @@ def auth_middleware(tokens: Iterable[str]) -> Middleware:
         if request.path not in OPEN_PATHS:
             header = request.headers.get("Authorization", "")
             scheme, _, given = header.partition(" ")
+            if scheme.lower() != "bearer":
+                # Conductor's SDKs send the token (from POST /api/token) as X-Authorization.
+                given = request.headers.get("X-Authorization", "")
             # Compare against every token, so the time taken says nothing about which matched.
             matches = [hmac.compare_digest(given.strip().encode(), t) for t in accepted]
-            if scheme.lower() != "bearer" or not any(matches):
+            if not given or not any(matches):
                 raise ApiError(
-                    401, "unauthorized", "a valid 'Authorization: Bearer' token is needed"
+                    401,
+                    "unauthorized",
+                    "a valid 'Authorization: Bearer' (or 'X-Authorization') token is needed",
                 )
         return await handler(request)
 
     return check_token
 
 
-def build_app(config: ServerConfig, registry: CollectorRegistry | None = None) -> web.Application:
-    """The API as an aiohttp application; it connects to Redis on startup."""
+def build_app(
+    config: ServerConfig,
+    registry: CollectorRegistry | None = None,
+    *,
+    workflow_engine: conductor.EngineFactory | None = None,
+) -> web.Application:
+    """The API as an aiohttp application; it connects to Redis on startup. ``workflow_engine``
+    makes the engine of the Conductor API from the Redis URL and namespace (default:
+    ``WorkflowEngine.from_url``)."""
     middlewares: list[Middleware] = [timing_middleware, error_middleware]
     if config.tokens:
         middlewares.append(auth_middleware(config.tokens))
@@ -128,6 +149,7 @@ def build_app(config: ServerConfig, registry: CollectorRegistry | None = None) -
     for method, path, handler in routes.ROUTES:
         app.router.add_route(method, path, handler)
     app.cleanup_ctx.append(_redis_context)
+    conductor.mount(app, config, workflow_engine or WorkflowEngine.from_url)
     return app
 
 

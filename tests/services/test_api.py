@@ -129,7 +129,8 @@ async def test_msgpack_in_and_out_carries_bytes(api):
 
 
 async def test_health_ready_metrics_openapi(api):
-    assert await (await api.get("/health")).json() == {"status": "ok"}
+    health = await (await api.get("/health")).json()
+    assert health["status"] == "ok" and health["healthy"] is True
     assert await (await api.get("/ready")).json() == {"status": "ready"}
     assert "dynoq_http_request_duration_seconds" in await (await api.get("/metrics")).text()
     assert (await (await api.get("/openapi.json")).json())["openapi"].startswith("3.")

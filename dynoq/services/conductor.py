@@ -1,0 +1,74 @@
+"""The Conductor-compatible REST API under ``/api``, so Conductor's client SDKs and workers run
+against ``dynoq server`` unchanged (point them at ``http://host:port/api``).
+
+Routes live in :mod:`conductor_metadata`, :mod:`conductor_workflows`,
+:mod:`conductor_search` and :mod:`conductor_tasks`; errors are Conductor's ErrorResponse
+(:mod:`conductor_http`). With bearer tokens configured, Conductor's SDKs authenticate by
+exchanging a token for itself at ``POST /api/token`` (``CONDUCTOR_AUTH_KEY`` any id,
+``CONDUCTOR_AUTH_SECRET`` the token) and sending it as ``X-Authorization``; without tokens
+``/api/token`` answers 404, which the SDKs take as "no authentication".
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from aiohttp import web
+
+from dynoq.services import (
+    conductor_metadata,
+    conductor_search,
+    conductor_tasks,
+    conductor_workflows,
+)
+from dynoq.services.conductor_http import ENGINE, PREFIX, field, object_body
+from dynoq.services.config import ServerConfig
+from dynoq.services.http import ApiError
+from dynoq.workflow.engine import WorkflowEngine
+
+EngineFactory = Callable[[str, str], WorkflowEngine]
+CONFIG = web.AppKey("conductor_config", ServerConfig)
+TOKEN_PATH = PREFIX + "/token"
+HEALTH = {"healthy": True, "healthResults": [], "suppressedHealthResults": []}
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response(HEALTH)
+
+
+async def token(request: web.Request) -> web.Response:
+    """``{keyId, keySecret}`` -> ``{token}``: a configured token is its own secret."""
+    tokens = request.app[CONFIG].tokens
+    if not tokens:
+        raise ApiError(404, "not_found", "authentication is not enabled on this server")
+    secret = field(await object_body(request), "keySecret", str, "").encode()
+    matches = [hmac.compare_digest(secret, t.encode()) for t in tokens]
+    if not any(matches):
+        raise ApiError(401, "unauthorized", "unknown keySecret")
+    return web.json_response({"token": secret.decode()})
+
+
+ROUTES: tuple[tuple[str, str, Any], ...] = (
+    ("GET", PREFIX + "/health", health),
+    ("POST", TOKEN_PATH, token),
+    *conductor_metadata.ROUTES,
+    *conductor_search.ROUTES,
+    *conductor_workflows.ROUTES,
+    *conductor_tasks.ROUTES,
+)
+
+
+def mount(app: web.Application, config: ServerConfig, make_engine: EngineFactory) -> None:
+    """Adds the routes, and a workflow engine on the server's Redis and namespace."""
+    app[CONFIG] = config
+    for method, path, handler in ROUTES:
+        app.router.add_route(method, path, handler)
+
+    async def engine_context(app: web.Application) -> AsyncIterator[None]:
+        app[ENGINE] = make_engine(config.redis_url, config.namespace)
+        yield
+        await app[ENGINE].aclose()
+
+    app.cleanup_ctx.append(engine_context)
