@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from typing import Any, NamedTuple
 
 import msgpack
@@ -29,8 +30,16 @@ def decode_payload(data: bytes) -> Any:
     return msgpack.unpackb(data, raw=False, strict_map_key=False)
 
 
+DELIVERED = 128  # added to the priority byte once a message was delivered
+_HEAD = struct.Struct(">BHI")  # priority (+ DELIVERED), due_ms as 16 + 32 bits
+_DELIVERY = struct.Struct(">IB")  # attempts, receipt length
+
+
 class Record(NamedTuple):
-    """A stored message: ``<priority>|<attempts>|<receipt>|<due_ms>|<payload>``."""
+    """A stored message (see ``lua/lib/shard.lua``): a binary header, then the payload.
+
+    Header: priority (+ 128 once delivered) in one byte, due_ms in 48 bits big-endian; once
+    delivered, attempts in 32 bits and the receipt prefixed by its length in one byte."""
 
     priority: int
     attempts: int
@@ -40,5 +49,21 @@ class Record(NamedTuple):
 
 
 def parse_record(record: bytes) -> Record:
-    priority, attempts, receipt, due_ms, payload = record.split(b"|", 4)
-    return Record(int(priority), int(attempts), receipt.decode(), int(due_ms), payload)
+    priority, high, low = _HEAD.unpack_from(record)
+    due_ms = high << 32 | low
+    if priority < DELIVERED:
+        return Record(priority, 0, "", due_ms, record[7:])
+    attempts, size = _DELIVERY.unpack_from(record, 7)
+    end = 12 + size
+    return Record(priority - DELIVERED, attempts, record[12:end].decode(), due_ms, record[end:])
+
+
+def pack_record(record: Record) -> bytes:
+    """The stored form of ``record``, as the scripts write it (for tests and tools)."""
+    priority, attempts, receipt, due_ms, payload = record
+    head = _HEAD.pack(priority, due_ms >> 32, due_ms & 0xFFFFFFFF)
+    if attempts == 0 and not receipt:
+        return head + payload
+    data = receipt.encode()
+    head = _HEAD.pack(priority + DELIVERED, due_ms >> 32, due_ms & 0xFFFFFFFF)
+    return head + _DELIVERY.pack(attempts, len(data)) + data + payload

@@ -20,7 +20,7 @@ for i, id in ipairs(ids) do
   local receipt = ARGV[2 * i]
   local acked = 0
   if leases[i] and records[i] and not seen[id] then
-    if receipt == '' or receipt == select(3, split_record(records[i])) then
+    if receipt == '' or receipt == receipt_of(records[i]) then
       doomed[#doomed + 1] = id
       seen[id] = true
       acked = 1

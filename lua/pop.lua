@@ -9,11 +9,12 @@
 -- ARGV[2]     count           1..10000 messages to pop
 -- ARGV[3]     lease_ms        >= 1, the unack timeout
 -- ARGV[4]     max_deliveries  0 = unlimited
--- ARGV[5]     receipt_prefix  unique per call; the i-th message's receipt is prefix .. i
+-- ARGV[5]     receipt_prefix  unique per call, at most 250 bytes; the i-th message's receipt is
+--                             prefix .. i
 -- ARGV[6]     move_limit      max due/expired messages moved to ready first
 -- Returns: {now_ms, next_wake_ms, id1, record1, id2, record2, ...} where next_wake_ms is when
 --          something may next become ready (now_ms if ready is not empty, -1 if never) and
---          each record is the message's new "<priority>|<attempts>|<receipt>|<due_ms>|<payload>".
+--          each record is the message's new record (binary header + payload, see lib/shard.lua).
 -- Errors: 'ERR dynoq bad argument <name>' before any write.
 --!include lib/shard.lua
 
@@ -23,6 +24,9 @@ local count = check_int(ARGV[2], 'count', 1, 10000)
 local lease_ms = check_int(ARGV[3], 'lease_ms', 1, 2^45)
 local max_deliveries = check_int(ARGV[4], 'max_deliveries', 0, 2^31)
 local receipt_prefix = ARGV[5]
+if #receipt_prefix > MAX_RECEIPT - 5 then
+  return redis.error_reply('ERR dynoq bad argument receipt_prefix: longer than 250 bytes')
+end
 local move_limit = check_int(ARGV[6], 'move_limit', 1, 100000)
 
 move_ready_by(shard, now, move_limit, max_deliveries)

@@ -5,14 +5,21 @@
 --   KEYS[2] delayed    zset  member id, score due_ms * 128 + priority
 --   KEYS[3] in_flight  zset  member id, score lease_deadline_ms * 128 + priority
 --   KEYS[4] dead       zset  member id, score dead_lettered_at_ms
---   KEYS[5] messages   hash  id -> "<priority>|<attempts>|<receipt>|<due_ms>|<payload>"
---                       (due_ms: when it last became due, for time-in-queue)
+--   KEYS[5] messages   hash  id -> record: a binary header, then the payload (msgpack bytes)
+--                       byte 1      priority (0..99), plus 128 once the message was delivered
+--                       bytes 2-7   due_ms, 48-bit big-endian (when it last became due, for
+--                                   time-in-queue)
+--                       delivered only: bytes 8-11 attempts (32-bit big-endian), byte 12 the
+--                       receipt's length n, then the n bytes of the receipt.
+--                       A message never delivered (attempts 0, no receipt) has a 7-byte header.
 --   KEYS[6] seq        string counter giving ready messages their arrival order;
 --                       deleted whenever ready is empty, so an idle queue holds no keys.
 -- Every score is an integer below 2^53, so a double holds it exactly.
 
 local PRIORITY_SPAN = 70368744177664 -- 2^46: seq values per priority level
 local TIME_SCALE = 128               -- room for the priority (0..99) below the milliseconds
+local DELIVERED = 128                -- flag added to the record's priority byte
+local MAX_RECEIPT = 255              -- the record stores a receipt's length in one byte
 
 local function bind_shard_keys()
   return {
@@ -44,24 +51,34 @@ local function check_int(value, name, lo, hi)
 end
 
 local function check_now(now_arg)
-  if now_arg ~= '' then check_int(now_arg, 'now_ms', 0, 2^52) end
+  -- 2^47: due_ms = now + delay_ms (< 2^45) fits the record's 48 bits
+  if now_arg ~= '' then check_int(now_arg, 'now_ms', 0, 2^47) end
   return resolve_now_ms(now_arg)
 end
 
 -- priority, attempts, receipt, due_ms, payload
 local function split_record(record)
-  local a = string.find(record, '|', 1, true)
-  local b = string.find(record, '|', a + 1, true)
-  local c = string.find(record, '|', b + 1, true)
-  local d = string.find(record, '|', c + 1, true)
-  return tonumber(string.sub(record, 1, a - 1)), tonumber(string.sub(record, a + 1, b - 1)),
-    string.sub(record, b + 1, c - 1), tonumber(string.sub(record, c + 1, d - 1)),
-    string.sub(record, d + 1)
+  local priority, due_ms, pos = struct.unpack('>BI6', record)
+  if priority < DELIVERED then
+    return priority, 0, '', due_ms, string.sub(record, pos)
+  end
+  local attempts, receipt
+  attempts, receipt, pos = struct.unpack('>I4Bc0', record, pos)
+  return priority - DELIVERED, attempts, receipt, due_ms, string.sub(record, pos)
 end
 
 local function make_record(priority, attempts, receipt, due_ms, payload)
-  return priority .. '|' .. attempts .. '|' .. receipt .. '|' .. string.format('%d', due_ms)
-    .. '|' .. payload
+  if attempts == 0 and receipt == '' then
+    return struct.pack('>BI6', priority, due_ms) .. payload
+  end
+  return struct.pack('>BI6I4Bc0', priority + DELIVERED, due_ms, attempts, #receipt, receipt)
+    .. payload
+end
+
+-- The receipt of the current (or last) delivery, '' if never delivered; cheaper than a split.
+local function receipt_of(record)
+  if string.byte(record, 1) < DELIVERED then return '' end
+  return string.sub(record, 13, 12 + string.byte(record, 12))
 end
 
 -- Rewrites the record's due time (the moment it became due again), keeping the rest.

@@ -6,6 +6,7 @@ import pytest
 
 from dynoq import InvalidMessage, Message, PayloadTooLarge
 from dynoq._ops import LISTEN, QueueOps, ScriptCall, Tolerant, Wait
+from dynoq.codec import Record, pack_record, parse_record
 from dynoq.config import QueueSpec
 from dynoq.testing import ManualClock
 
@@ -63,7 +64,7 @@ def drive_pop(op, shard_sizes: list[int]) -> tuple[int, int]:
                 asked = call.args[1]
                 n = min(asked, sizes[shard])
                 sizes[shard] -= n
-                record = b"0|1|r|900|\xc0"
+                record = pack_record(Record(0, 1, "r", 900, b"\xc0"))
                 replies.append(
                     [1000, -1, *[x for i in range(n) for x in (f"s{shard}-{i}".encode(), record)]]
                 )
@@ -86,3 +87,16 @@ def test_pop_gets_everything_available_up_to_count(sizes, count):
 def test_a_large_pop_over_evenly_filled_shards_is_one_round_trip():
     got, trips = drive_pop(ops(shards=8).pop(80), [10] * 8)
     assert (got, trips) == (80, 1)
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        Record(0, 0, "", 0, b""),
+        Record(99, 0, "", 2**47 + 2**45, b"\x82\xa1a\x01"),
+        Record(7, 1, "0123456789abcdef-1", 1_764_085_620_000, b"|x|"),
+        Record(3, 2**31, "r" * 255, 900, b"\xc0"),
+    ],
+)
+def test_records_round_trip(record):
+    assert parse_record(pack_record(record)) == record
