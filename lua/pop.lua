@@ -18,6 +18,9 @@
 -- Errors: 'ERR dynoq bad argument <name>' before any write.
 --!include lib/shard.lua
 
+local SKIPLIST_BATCH = 16
+local SKIPLIST_MEMBER = string.rep('~', 600) -- ids are at most 512 bytes
+
 local shard = bind_shard_keys()
 local now = check_now(ARGV[1])
 local count = check_int(ARGV[2], 'count', 1, 10000)
@@ -55,7 +58,16 @@ if #popped > 0 then
   end
   if #leases > 0 then
     redis.call('HSET', shard.messages, unpack(new_records))
-    redis.call('ZADD', shard.in_flight, unpack(leases))
+    if #leases >= 2 * SKIPLIST_BATCH then
+      -- A small zset is a listpack, where every insert and lookup scans it: n leases into an
+      -- empty in_flight cost O(n^2), and so do the acks' lookups. A member longer than any id
+      -- (and than zset-max-listpack-value) turns it into a skiplist, kept until the key is
+      -- deleted; the member goes again before the script ends.
+      redis.call('ZADD', shard.in_flight, 0, SKIPLIST_MEMBER, unpack(leases))
+      redis.call('ZREM', shard.in_flight, SKIPLIST_MEMBER)
+    else
+      redis.call('ZADD', shard.in_flight, unpack(leases))
+    end
   end
 end
 forget_seq_if_ready_empty(shard)
