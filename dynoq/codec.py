@@ -48,14 +48,18 @@ class Record(NamedTuple):
     payload: bytes
 
 
-def parse_record(record: bytes) -> Record:
+def split_record(record: bytes) -> tuple[int, int, str, int, bytes]:
+    """``parse_record`` as a plain tuple (the pop hot path: no NamedTuple to build)."""
     priority, high, low = _HEAD.unpack_from(record)
-    due_ms = high << 32 | low
     if priority < DELIVERED:
-        return Record(priority, 0, "", due_ms, record[7:])
+        return priority, 0, "", high << 32 | low, record[7:]
     attempts, size = _DELIVERY.unpack_from(record, 7)
     end = 12 + size
-    return Record(priority - DELIVERED, attempts, record[12:end].decode(), due_ms, record[end:])
+    return priority - DELIVERED, attempts, record[12:end].decode(), high << 32 | low, record[end:]
+
+
+def parse_record(record: bytes) -> Record:
+    return Record(*split_record(record))
 
 
 def pack_record(record: Record) -> bytes:
