@@ -40,12 +40,14 @@ if redis.call('HLEN', shard.messages) > 0 then
   local names = {}
   for n, i in ipairs(ids) do names[n] = ARGV[i] end
   for _, key in ipairs({shard.ready, shard.delayed, shard.in_flight, shard.dead}) do
-    local scores = redis.call('ZMSCORE', key, unpack(names))
-    local found = {}
-    for n, score in ipairs(scores) do
-      if score then found[#found + 1] = names[n] end
+    if redis.call('EXISTS', key) == 1 then -- an absent set holds none: skip the per-id lookup
+      local scores = redis.call('ZMSCORE', key, unpack(names))
+      local found = {}
+      for n, score in ipairs(scores) do
+        if score then found[#found + 1] = names[n] end
+      end
+      if #found > 0 then redis.call('ZREM', key, unpack(found)) end
     end
-    if #found > 0 then redis.call('ZREM', key, unpack(found)) end
   end
 end
 
