@@ -35,11 +35,11 @@ local move_limit = check_int(ARGV[6], 'move_limit', 1, 100000)
 move_ready_by(shard, now, move_limit, max_deliveries)
 
 local reply = {now, 0}
-local popped = redis.call('ZPOPMIN', shard.ready, count)
-if #popped > 0 then
+-- ZRANGE + ZREMRANGEBYRANK rather than ZPOPMIN: no score per message to format and convert.
+local ids = redis.call('ZRANGE', shard.ready, 0, count - 1)
+if #ids > 0 then
+  redis.call('ZREMRANGEBYRANK', shard.ready, 0, #ids - 1)
   -- One HMGET, HSET and ZADD for the whole batch: each redis.call has a fixed cost.
-  local ids = {}
-  for i = 1, #popped, 2 do ids[#ids + 1] = popped[i] end
   local records = redis.call('HMGET', shard.messages, unpack(ids))
   local lease_base = (now + lease_ms) * TIME_SCALE
   local new_records, leases = {}, {}
@@ -71,7 +71,7 @@ if #popped > 0 then
   end
 end
 forget_seq_if_ready_empty(shard)
-if #popped < 2 * count then
+if #ids < count then
   reply[2] = next_wake_ms(shard, now) -- only a short pop needs to know when to come back
 else
   reply[2] = now
