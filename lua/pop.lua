@@ -46,8 +46,8 @@ if #ids > 0 then
   for i, id in ipairs(ids) do
     local record = records[i]
     if record then
-      local priority, attempts, _, due_ms, payload = split_record(record)
-      record = make_record(priority, attempts + 1, receipt_prefix .. i, due_ms, payload)
+      local priority
+      record, priority = delivered_record(record, receipt_prefix .. i)
       new_records[#new_records + 1] = id
       new_records[#new_records + 1] = record
       leases[#leases + 1] = lease_base + priority

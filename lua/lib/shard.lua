@@ -75,6 +75,20 @@ local function make_record(priority, attempts, receipt, due_ms, payload)
     .. payload
 end
 
+-- The record of a new delivery (attempts + 1, this receipt), and the priority: what pop writes.
+-- One struct.pack builds it whole (split_record + make_record would make two more strings).
+local function delivered_record(record, receipt)
+  local priority, due_ms, pos = struct.unpack('>BI6', record)
+  local attempts = 0
+  if priority >= DELIVERED then
+    priority = priority - DELIVERED
+    attempts, pos = struct.unpack('>I4', record, pos)
+    pos = pos + 1 + string.byte(record, pos)
+  end
+  return struct.pack('>BI6I4Bc0c0', priority + DELIVERED, due_ms, attempts + 1, #receipt, receipt,
+    string.sub(record, pos)), priority
+end
+
 -- The receipt of the current (or last) delivery, '' if never delivered; cheaper than a split.
 local function receipt_of(record)
   if string.byte(record, 1) < DELIVERED then return '' end
