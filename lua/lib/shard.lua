@@ -12,6 +12,8 @@
 --                       delivered only: bytes 8-11 attempts (32-bit big-endian), byte 12 the
 --                       receipt's length n, then the n bytes of the receipt.
 --                       A message never delivered (attempts 0, no receipt) has a 7-byte header.
+--                       Invariant: a record holds a receipt exactly while its message is in
+--                       flight (every way out of in_flight drops it), so ack needs no ZMSCORE.
 --   KEYS[6] seq        string counter giving ready messages their arrival order;
 --                       deleted whenever ready is empty, so an idle queue holds no keys.
 -- Every score is an integer below 2^53, so a double holds it exactly.
@@ -95,12 +97,13 @@ local function receipt_of(record)
   return string.sub(record, 13, 12 + string.byte(record, 12))
 end
 
--- Rewrites the record's due time (the moment it became due again), keeping the rest.
+-- Rewrites the record's due time (the moment it became due again) and drops its receipt (the
+-- message is not in flight), keeping the rest.
 local function set_due(shard, id, due_ms)
   local record = redis.call('HGET', shard.messages, id)
   if record then
-    local priority, attempts, receipt, _, payload = split_record(record)
-    redis.call('HSET', shard.messages, id, make_record(priority, attempts, receipt, due_ms, payload))
+    local priority, attempts, _, _, payload = split_record(record)
+    redis.call('HSET', shard.messages, id, make_record(priority, attempts, '', due_ms, payload))
   end
 end
 
@@ -122,7 +125,13 @@ local function enqueue(shard, id, priority, now, delay_ms)
   end
 end
 
+-- Moves an in-flight message (already out of in_flight) to the dead letters, dropping its receipt.
 local function dead_letter(shard, id, now)
+  local record = redis.call('HGET', shard.messages, id)
+  if record then
+    local priority, attempts, _, due_ms, payload = split_record(record)
+    redis.call('HSET', shard.messages, id, make_record(priority, attempts, '', due_ms, payload))
+  end
   redis.call('ZADD', shard.dead, now, id)
 end
 
