@@ -71,10 +71,10 @@ end
 
 local function make_record(priority, attempts, receipt, due_ms, payload)
   if attempts == 0 and receipt == '' then
-    return struct.pack('>BI6', priority, due_ms) .. payload
+    return struct.pack('>BI6c0', priority, due_ms, payload)
   end
-  return struct.pack('>BI6I4Bc0', priority + DELIVERED, due_ms, attempts, #receipt, receipt)
-    .. payload
+  return struct.pack('>BI6I4Bc0c0', priority + DELIVERED, due_ms, attempts, #receipt, receipt,
+    payload)
 end
 
 -- The record of a new delivery (attempts + 1, this receipt), and the priority: what pop writes.
