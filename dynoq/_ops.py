@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from dynoq.clock import Clock
-from dynoq.codec import decode_payload, encode_payload, parse_record, split_record
+from dynoq.codec import decode_payload, encode_payload, parse_record, popped_messages
 from dynoq.config import QueueSpec
 from dynoq.errors import DynoqError, InvalidArgument, InvalidMessage
 from dynoq.keys import shard_of
@@ -266,7 +266,7 @@ class QueueOps:
                     continue
                 self._shard_retry_at.pop(shard, None)
                 now_ms, next_wake_ms, *flat = reply
-                got += self._popped(shard, flat, now_ms + self.spec.unack_timeout_ms)
+                got += popped_messages(shard, flat, now_ms + self.spec.unack_timeout_ms)
                 if next_wake_ms >= 0:
                     wake = next_wake_ms - now_ms
                     wake_in_ms = wake if wake_in_ms is None else min(wake_in_ms, wake)
@@ -290,30 +290,6 @@ class QueueOps:
             secrets.token_hex(8) + "-",
             MOVE_LIMIT,
         )
-
-    @staticmethod
-    def _popped(shard: int, flat: list[bytes], lease_until_ms: int) -> list[Message]:
-        """The messages of a pop reply's ``id, record, ...`` list: the hot path of pop, so
-        :meth:`_message` is inlined."""
-        lease_until = lease_until_ms / 1000
-        in_flight = MessageState.IN_FLIGHT
-        messages = []
-        for i in range(0, len(flat), 2):
-            priority, attempts, receipt, due_ms, payload = split_record(flat[i + 1])
-            messages.append(
-                stored_message(
-                    flat[i].decode("utf-8", "surrogatepass"),
-                    decode_payload(payload),
-                    priority,
-                    attempts,
-                    receipt or None,
-                    in_flight,
-                    shard,
-                    due_ms / 1000,
-                    lease_until,
-                )
-            )
-        return messages
 
     def ack(self, message: str | Message, receipt: str | None = None) -> Operation[bool]:
         message_id, receipt_arg = self._id_and_receipt(message, receipt)

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 import msgpack
 
 from dynoq.errors import InvalidMessage, PayloadTooLarge
+from dynoq.models import SLOT_SETTERS, Message, MessageState
 
 
 def encode_payload(payload: Any, max_bytes: int, index: int | None = None) -> bytes:
@@ -56,6 +57,55 @@ def split_record(record: bytes) -> tuple[int, int, str, int, bytes]:
     attempts, size = _DELIVERY.unpack_from(record, 7)
     end = 12 + size
     return priority - DELIVERED, attempts, record[12:end].decode(), high << 32 | low, record[end:]
+
+
+def popped_messages(shard: int, flat: list[bytes], lease_until_ms: int) -> list[Message]:
+    """The in-flight messages of a pop reply's ``id, record, ...`` list: ``split_record``,
+    ``decode_payload`` and ``models.stored_message`` inlined, as this is the pop hot path."""
+    lease_until = lease_until_ms / 1000
+    in_flight = MessageState.IN_FLIGHT
+    (
+        s_id,
+        s_payload,
+        s_priority,
+        s_delay,
+        s_attempts,
+        s_receipt,
+        s_state,
+        s_shard,
+        s_due,
+        s_lease,
+    ) = SLOT_SETTERS
+    head, delivery, unpackb, new = _HEAD.unpack_from, _DELIVERY.unpack_from, msgpack.unpackb, _new
+    messages: list[Message] = []
+    append = messages.append
+    for i in range(0, len(flat), 2):
+        record = flat[i + 1]
+        priority, high, low = head(record)
+        if priority < DELIVERED:  # not from pop.lua, which always writes a delivery
+            attempts, receipt, payload = 0, None, record[7:]
+        else:
+            priority -= DELIVERED
+            attempts, size = delivery(record, 7)
+            end = 12 + size
+            receipt = record[12:end].decode() or None
+            payload = record[end:]
+        message = new(Message)
+        s_id(message, flat[i].decode("utf-8", "surrogatepass"))
+        s_payload(message, unpackb(payload, raw=False, strict_map_key=False))
+        s_priority(message, priority)
+        s_delay(message, 0.0)
+        s_attempts(message, attempts)
+        s_receipt(message, receipt)
+        s_state(message, in_flight)
+        s_shard(message, shard)
+        s_due(message, (high << 32 | low) / 1000)
+        s_lease(message, lease_until)
+        append(message)
+    return messages
+
+
+_new = object.__new__
 
 
 def parse_record(record: bytes) -> Record:

@@ -61,7 +61,7 @@ class Message:
 
 _new = object.__new__
 # The slots' own setters: what a frozen dataclass's __init__ does, without the name lookups.
-_SETTERS = tuple(
+SLOT_SETTERS = tuple(
     Message.__dict__[name].__set__
     for name in (
         "id", "payload", "priority", "delay", "attempts", "receipt", "state", "shard", "due_at",
@@ -95,7 +95,7 @@ def stored_message(
         s_shard,
         s_due,
         s_lease,
-    ) = _SETTERS
+    ) = SLOT_SETTERS
     s_id(message, message_id)
     s_payload(message, payload)
     s_priority(message, priority)

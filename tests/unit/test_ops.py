@@ -6,7 +6,7 @@ import pytest
 
 from dynoq import InvalidMessage, Message, PayloadTooLarge
 from dynoq._ops import LISTEN, QueueOps, ScriptCall, Tolerant, Wait
-from dynoq.codec import Record, pack_record, parse_record
+from dynoq.codec import Record, pack_record, parse_record, popped_messages
 from dynoq.config import QueueSpec
 from dynoq.testing import ManualClock
 
@@ -100,3 +100,18 @@ def test_a_large_pop_over_evenly_filled_shards_is_one_round_trip():
 )
 def test_records_round_trip(record):
     assert parse_record(pack_record(record)) == record
+
+
+def test_popped_messages_decode_what_parse_record_reads():
+    record = Record(5, 3, "abc-7", 1_764_085_620_000, b"\x82\xa1a\x01\xa1b\xc0")
+    [m] = popped_messages(2, [b"id-\xc3\xa9", pack_record(record)], 1_764_085_680_000)
+    assert (m.id, m.payload, m.priority, m.attempts, m.receipt) == (
+        "id-é",
+        {"a": 1, "b": None},
+        5,
+        3,
+        "abc-7",
+    )
+    assert (m.state.value, m.shard, m.due_at, m.lease_expires_at, m.delay) == (
+        "in_flight", 2, 1_764_085_620.0, 1_764_085_680.0, 0.0,
+    )  # fmt: skip
