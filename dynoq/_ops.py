@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from dynoq.clock import Clock
-from dynoq.codec import decode_payload, encode_payload, parse_record
+from dynoq.codec import decode_payload, encode_payload, parse_record, popped_messages
 from dynoq.config import QueueSpec
 from dynoq.errors import DynoqError, InvalidArgument, InvalidMessage
 from dynoq.keys import shard_of
@@ -266,9 +266,7 @@ class QueueOps:
                     continue
                 self._shard_retry_at.pop(shard, None)
                 now_ms, next_wake_ms, *flat = reply
-                lease_until = now_ms + self.spec.unack_timeout_ms
-                for i in range(0, len(flat), 2):
-                    got.append(self._popped(shard, flat[i], flat[i + 1], lease_until))
+                got += popped_messages(shard, flat, now_ms + self.spec.unack_timeout_ms)
                 if next_wake_ms >= 0:
                     wake = next_wake_ms - now_ms
                     wake_in_ms = wake if wake_in_ms is None else min(wake_in_ms, wake)
@@ -291,11 +289,6 @@ class QueueOps:
             self.spec.max_deliveries,
             secrets.token_hex(8) + "-",
             MOVE_LIMIT,
-        )
-
-    def _popped(self, shard: int, raw_id: bytes, record: bytes, lease_until_ms: int) -> Message:
-        return self._message(
-            shard, raw_id, record, MessageState.IN_FLIGHT, lease_until_ms, with_receipt=True
         )
 
     def ack(self, message: str | Message, receipt: str | None = None) -> Operation[bool]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import struct
 from typing import Any, NamedTuple
 
 import msgpack
 
 from dynoq.errors import InvalidMessage, PayloadTooLarge
+from dynoq.models import SLOT_SETTERS, Message, MessageState
 
 
 def encode_payload(payload: Any, max_bytes: int, index: int | None = None) -> bytes:
@@ -29,8 +31,16 @@ def decode_payload(data: bytes) -> Any:
     return msgpack.unpackb(data, raw=False, strict_map_key=False)
 
 
+DELIVERED = 128  # added to the priority byte once a message was delivered
+_HEAD = struct.Struct(">BHI")  # priority (+ DELIVERED), due_ms as 16 + 32 bits
+_DELIVERY = struct.Struct(">IB")  # attempts, receipt length
+
+
 class Record(NamedTuple):
-    """A stored message: ``<priority>|<attempts>|<receipt>|<due_ms>|<payload>``."""
+    """A stored message (see ``lua/lib/shard.lua``): a binary header, then the payload.
+
+    Header: priority (+ 128 once delivered) in one byte, due_ms in 48 bits big-endian; once
+    delivered, attempts in 32 bits and the receipt prefixed by its length in one byte."""
 
     priority: int
     attempts: int
@@ -39,6 +49,75 @@ class Record(NamedTuple):
     payload: bytes
 
 
+def split_record(record: bytes) -> tuple[int, int, str, int, bytes]:
+    """``parse_record`` as a plain tuple (the pop hot path: no NamedTuple to build)."""
+    priority, high, low = _HEAD.unpack_from(record)
+    if priority < DELIVERED:
+        return priority, 0, "", high << 32 | low, record[7:]
+    attempts, size = _DELIVERY.unpack_from(record, 7)
+    end = 12 + size
+    return priority - DELIVERED, attempts, record[12:end].decode(), high << 32 | low, record[end:]
+
+
+def popped_messages(shard: int, flat: list[bytes], lease_until_ms: int) -> list[Message]:
+    """The in-flight messages of a pop reply's ``id, record, ...`` list: ``split_record``,
+    ``decode_payload`` and ``models.stored_message`` inlined, as this is the pop hot path."""
+    lease_until = lease_until_ms / 1000
+    in_flight = MessageState.IN_FLIGHT
+    (
+        s_id,
+        s_payload,
+        s_priority,
+        s_delay,
+        s_attempts,
+        s_receipt,
+        s_state,
+        s_shard,
+        s_due,
+        s_lease,
+    ) = SLOT_SETTERS
+    head, delivery, unpackb, new = _HEAD.unpack_from, _DELIVERY.unpack_from, msgpack.unpackb, _new
+    messages: list[Message] = []
+    append = messages.append
+    for i in range(0, len(flat), 2):
+        record = flat[i + 1]
+        priority, high, low = head(record)
+        if priority < DELIVERED:  # not from pop.lua, which always writes a delivery
+            attempts, receipt, payload = 0, None, record[7:]
+        else:
+            priority -= DELIVERED
+            attempts, size = delivery(record, 7)
+            end = 12 + size
+            receipt = record[12:end].decode() or None
+            payload = record[end:]
+        message = new(Message)
+        s_id(message, flat[i].decode("utf-8", "surrogatepass"))
+        s_payload(message, unpackb(payload, raw=False, strict_map_key=False))
+        s_priority(message, priority)
+        s_delay(message, 0.0)
+        s_attempts(message, attempts)
+        s_receipt(message, receipt)
+        s_state(message, in_flight)
+        s_shard(message, shard)
+        s_due(message, (high << 32 | low) / 1000)
+        s_lease(message, lease_until)
+        append(message)
+    return messages
+
+
+_new = object.__new__
+
+
 def parse_record(record: bytes) -> Record:
-    priority, attempts, receipt, due_ms, payload = record.split(b"|", 4)
-    return Record(int(priority), int(attempts), receipt.decode(), int(due_ms), payload)
+    return Record(*split_record(record))
+
+
+def pack_record(record: Record) -> bytes:
+    """The stored form of ``record``, as the scripts write it (for tests and tools)."""
+    priority, attempts, receipt, due_ms, payload = record
+    head = _HEAD.pack(priority, due_ms >> 32, due_ms & 0xFFFFFFFF)
+    if attempts == 0 and not receipt:
+        return head + payload
+    data = receipt.encode()
+    head = _HEAD.pack(priority + DELIVERED, due_ms >> 32, due_ms & 0xFFFFFFFF)
+    return head + _DELIVERY.pack(attempts, len(data)) + data + payload

@@ -60,7 +60,14 @@ class Message:
 
 
 _new = object.__new__
-_set = object.__setattr__
+# The slots' own setters: what a frozen dataclass's __init__ does, without the name lookups.
+SLOT_SETTERS = tuple(
+    Message.__dict__[name].__set__
+    for name in (
+        "id", "payload", "priority", "delay", "attempts", "receipt", "state", "shard", "due_at",
+        "lease_expires_at",
+    )
+)  # fmt: skip
 
 
 def stored_message(
@@ -77,16 +84,28 @@ def stored_message(
     """A Message read back from Redis: already valid, so built without re-validating
     (this is on the pop hot path)."""
     message: Message = _new(Message)
-    _set(message, "id", message_id)
-    _set(message, "payload", payload)
-    _set(message, "priority", priority)
-    _set(message, "delay", 0.0)
-    _set(message, "attempts", attempts)
-    _set(message, "receipt", receipt)
-    _set(message, "state", state)
-    _set(message, "shard", shard)
-    _set(message, "due_at", due_at)
-    _set(message, "lease_expires_at", lease_expires_at)
+    (
+        s_id,
+        s_payload,
+        s_priority,
+        s_delay,
+        s_attempts,
+        s_receipt,
+        s_state,
+        s_shard,
+        s_due,
+        s_lease,
+    ) = SLOT_SETTERS
+    s_id(message, message_id)
+    s_payload(message, payload)
+    s_priority(message, priority)
+    s_delay(message, 0.0)
+    s_attempts(message, attempts)
+    s_receipt(message, receipt)
+    s_state(message, state)
+    s_shard(message, shard)
+    s_due(message, due_at)
+    s_lease(message, lease_expires_at)
     return message
 
 

@@ -12,15 +12,16 @@ local ids = {}
 for i = 1, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
 if #ids == 0 then return {} end
 
--- One ZMSCORE and HMGET to check the batch, one ZREM and HDEL to delete it.
-local leases = redis.call('ZMSCORE', shard.in_flight, unpack(ids))
+-- One HMGET to check the batch (a record holds a receipt exactly while the message is in
+-- flight: see lib/shard.lua), one ZREM and HDEL to delete it.
 local records = redis.call('HMGET', shard.messages, unpack(ids))
 local reply, doomed, seen = {}, {}, {}
 for i, id in ipairs(ids) do
   local receipt = ARGV[2 * i]
   local acked = 0
-  if leases[i] and records[i] and not seen[id] then
-    if receipt == '' or receipt == select(3, split_record(records[i])) then
+  if records[i] and not seen[id] then
+    local current = receipt_of(records[i])
+    if current ~= '' and (receipt == '' or receipt == current) then
       doomed[#doomed + 1] = id
       seen[id] = true
       acked = 1

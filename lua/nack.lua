@@ -36,7 +36,7 @@ if max_deliveries > 0 and attempts >= max_deliveries then
 end
 move_ready_by(shard, now, move_limit, max_deliveries)
 redis.call('HSET', shard.messages, id,
-  make_record(priority, attempts, current_receipt, now + delay_ms, payload))
+  make_record(priority, attempts, '', now + delay_ms, payload))
 enqueue(shard, id, priority, now, delay_ms)
 wake_consumers(channel)
 return 1

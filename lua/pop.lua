@@ -9,13 +9,17 @@
 -- ARGV[2]     count           1..10000 messages to pop
 -- ARGV[3]     lease_ms        >= 1, the unack timeout
 -- ARGV[4]     max_deliveries  0 = unlimited
--- ARGV[5]     receipt_prefix  unique per call; the i-th message's receipt is prefix .. i
+-- ARGV[5]     receipt_prefix  unique per call, at most 250 bytes; the i-th message's receipt is
+--                             prefix .. i
 -- ARGV[6]     move_limit      max due/expired messages moved to ready first
 -- Returns: {now_ms, next_wake_ms, id1, record1, id2, record2, ...} where next_wake_ms is when
 --          something may next become ready (now_ms if ready is not empty, -1 if never) and
---          each record is the message's new "<priority>|<attempts>|<receipt>|<due_ms>|<payload>".
+--          each record is the message's new record (binary header + payload, see lib/shard.lua).
 -- Errors: 'ERR dynoq bad argument <name>' before any write.
 --!include lib/shard.lua
+
+local SKIPLIST_BATCH = 16
+local SKIPLIST_MEMBER = string.rep('~', 600) -- ids are at most 512 bytes
 
 local shard = bind_shard_keys()
 local now = check_now(ARGV[1])
@@ -23,24 +27,27 @@ local count = check_int(ARGV[2], 'count', 1, 10000)
 local lease_ms = check_int(ARGV[3], 'lease_ms', 1, 2^45)
 local max_deliveries = check_int(ARGV[4], 'max_deliveries', 0, 2^31)
 local receipt_prefix = ARGV[5]
+if #receipt_prefix > MAX_RECEIPT - 5 then
+  return redis.error_reply('ERR dynoq bad argument receipt_prefix: longer than 250 bytes')
+end
 local move_limit = check_int(ARGV[6], 'move_limit', 1, 100000)
 
 move_ready_by(shard, now, move_limit, max_deliveries)
 
 local reply = {now, 0}
-local popped = redis.call('ZPOPMIN', shard.ready, count)
-if #popped > 0 then
+-- ZRANGE + ZREMRANGEBYRANK rather than ZPOPMIN: no score per message to format and convert.
+local ids = redis.call('ZRANGE', shard.ready, 0, count - 1)
+if #ids > 0 then
+  redis.call('ZREMRANGEBYRANK', shard.ready, 0, #ids - 1)
   -- One HMGET, HSET and ZADD for the whole batch: each redis.call has a fixed cost.
-  local ids = {}
-  for i = 1, #popped, 2 do ids[#ids + 1] = popped[i] end
   local records = redis.call('HMGET', shard.messages, unpack(ids))
   local lease_base = (now + lease_ms) * TIME_SCALE
   local new_records, leases = {}, {}
   for i, id in ipairs(ids) do
     local record = records[i]
     if record then
-      local priority, attempts, _, due_ms, payload = split_record(record)
-      record = make_record(priority, attempts + 1, receipt_prefix .. i, due_ms, payload)
+      local priority
+      record, priority = delivered_record(record, receipt_prefix .. i)
       new_records[#new_records + 1] = id
       new_records[#new_records + 1] = record
       leases[#leases + 1] = lease_base + priority
@@ -51,11 +58,20 @@ if #popped > 0 then
   end
   if #leases > 0 then
     redis.call('HSET', shard.messages, unpack(new_records))
-    redis.call('ZADD', shard.in_flight, unpack(leases))
+    if #leases >= 2 * SKIPLIST_BATCH then
+      -- A small zset is a listpack, where every insert and lookup scans it: n leases into an
+      -- empty in_flight cost O(n^2), and so do the acks' lookups. A member longer than any id
+      -- (and than zset-max-listpack-value) turns it into a skiplist, kept until the key is
+      -- deleted; the member goes again before the script ends.
+      redis.call('ZADD', shard.in_flight, 0, SKIPLIST_MEMBER, unpack(leases))
+      redis.call('ZREM', shard.in_flight, SKIPLIST_MEMBER)
+    else
+      redis.call('ZADD', shard.in_flight, unpack(leases))
+    end
   end
 end
 forget_seq_if_ready_empty(shard)
-if #popped < 2 * count then
+if #ids < count then
   reply[2] = next_wake_ms(shard, now) -- only a short pop needs to know when to come back
 else
   reply[2] = now

@@ -35,17 +35,26 @@ for i = first, #ARGV, 4 do
   if last_index[ARGV[i]] == i then ids[#ids + 1] = i end
 end
 
--- Ids that exist leave whichever set holds them (a few calls per batch, not per message).
+-- Ids that exist leave whichever set holds them (a few calls per batch, not per message). An id
+-- has a record exactly when it is in one of the four sets, so one HMGET tells which ids exist,
+-- and only those are looked up in the sets.
 if redis.call('HLEN', shard.messages) > 0 then
   local names = {}
   for n, i in ipairs(ids) do names[n] = ARGV[i] end
-  for _, key in ipairs({shard.ready, shard.delayed, shard.in_flight, shard.dead}) do
-    local scores = redis.call('ZMSCORE', key, unpack(names))
-    local found = {}
-    for n, score in ipairs(scores) do
-      if score then found[#found + 1] = names[n] end
+  local records = redis.call('HMGET', shard.messages, unpack(names))
+  local existing = {}
+  for n = 1, #names do
+    if records[n] then existing[#existing + 1] = names[n] end
+  end
+  if #existing > 0 then
+    for _, key in ipairs({shard.ready, shard.delayed, shard.in_flight, shard.dead}) do
+      local scores = redis.call('ZMSCORE', key, unpack(existing))
+      local found = {}
+      for n, score in ipairs(scores) do
+        if score then found[#found + 1] = existing[n] end
+      end
+      if #found > 0 then redis.call('ZREM', key, unpack(found)) end
     end
-    if #found > 0 then redis.call('ZREM', key, unpack(found)) end
   end
 end
 
@@ -72,6 +81,6 @@ end
 redis.call('HSET', shard.messages, unpack(records))
 if #ready > 0 then redis.call('ZADD', shard.ready, unpack(ready)) end
 if #delayed > 0 then redis.call('ZADD', shard.delayed, unpack(delayed)) end
-forget_seq_if_ready_empty(shard)
+if ready_count == 0 then forget_seq_if_ready_empty(shard) end
 wake_consumers(channel)
 return (#ARGV - first + 1) / 4

@@ -5,14 +5,23 @@
 --   KEYS[2] delayed    zset  member id, score due_ms * 128 + priority
 --   KEYS[3] in_flight  zset  member id, score lease_deadline_ms * 128 + priority
 --   KEYS[4] dead       zset  member id, score dead_lettered_at_ms
---   KEYS[5] messages   hash  id -> "<priority>|<attempts>|<receipt>|<due_ms>|<payload>"
---                       (due_ms: when it last became due, for time-in-queue)
+--   KEYS[5] messages   hash  id -> record: a binary header, then the payload (msgpack bytes)
+--                       byte 1      priority (0..99), plus 128 once the message was delivered
+--                       bytes 2-7   due_ms, 48-bit big-endian (when it last became due, for
+--                                   time-in-queue)
+--                       delivered only: bytes 8-11 attempts (32-bit big-endian), byte 12 the
+--                       receipt's length n, then the n bytes of the receipt.
+--                       A message never delivered (attempts 0, no receipt) has a 7-byte header.
+--                       Invariant: a record holds a receipt exactly while its message is in
+--                       flight (every way out of in_flight drops it), so ack needs no ZMSCORE.
 --   KEYS[6] seq        string counter giving ready messages their arrival order;
 --                       deleted whenever ready is empty, so an idle queue holds no keys.
 -- Every score is an integer below 2^53, so a double holds it exactly.
 
 local PRIORITY_SPAN = 70368744177664 -- 2^46: seq values per priority level
 local TIME_SCALE = 128               -- room for the priority (0..99) below the milliseconds
+local DELIVERED = 128                -- flag added to the record's priority byte
+local MAX_RECEIPT = 255              -- the record stores a receipt's length in one byte
 
 local function bind_shard_keys()
   return {
@@ -44,32 +53,57 @@ local function check_int(value, name, lo, hi)
 end
 
 local function check_now(now_arg)
-  if now_arg ~= '' then check_int(now_arg, 'now_ms', 0, 2^52) end
+  -- 2^47: due_ms = now + delay_ms (< 2^45) fits the record's 48 bits
+  if now_arg ~= '' then check_int(now_arg, 'now_ms', 0, 2^47) end
   return resolve_now_ms(now_arg)
 end
 
 -- priority, attempts, receipt, due_ms, payload
 local function split_record(record)
-  local a = string.find(record, '|', 1, true)
-  local b = string.find(record, '|', a + 1, true)
-  local c = string.find(record, '|', b + 1, true)
-  local d = string.find(record, '|', c + 1, true)
-  return tonumber(string.sub(record, 1, a - 1)), tonumber(string.sub(record, a + 1, b - 1)),
-    string.sub(record, b + 1, c - 1), tonumber(string.sub(record, c + 1, d - 1)),
-    string.sub(record, d + 1)
+  local priority, due_ms, pos = struct.unpack('>BI6', record)
+  if priority < DELIVERED then
+    return priority, 0, '', due_ms, string.sub(record, pos)
+  end
+  local attempts, receipt
+  attempts, receipt, pos = struct.unpack('>I4Bc0', record, pos)
+  return priority - DELIVERED, attempts, receipt, due_ms, string.sub(record, pos)
 end
 
 local function make_record(priority, attempts, receipt, due_ms, payload)
-  return priority .. '|' .. attempts .. '|' .. receipt .. '|' .. string.format('%d', due_ms)
-    .. '|' .. payload
+  if attempts == 0 and receipt == '' then
+    return struct.pack('>BI6c0', priority, due_ms, payload)
+  end
+  return struct.pack('>BI6I4Bc0c0', priority + DELIVERED, due_ms, attempts, #receipt, receipt,
+    payload)
 end
 
--- Rewrites the record's due time (the moment it became due again), keeping the rest.
+-- The record of a new delivery (attempts + 1, this receipt), and the priority: what pop writes.
+-- One struct.pack builds it whole (split_record + make_record would make two more strings).
+local function delivered_record(record, receipt)
+  local priority, due_ms, pos = struct.unpack('>BI6', record)
+  local attempts = 0
+  if priority >= DELIVERED then
+    priority = priority - DELIVERED
+    attempts, pos = struct.unpack('>I4', record, pos)
+    pos = pos + 1 + string.byte(record, pos)
+  end
+  return struct.pack('>BI6I4Bc0c0', priority + DELIVERED, due_ms, attempts + 1, #receipt, receipt,
+    string.sub(record, pos)), priority
+end
+
+-- The receipt of the current (or last) delivery, '' if never delivered; cheaper than a split.
+local function receipt_of(record)
+  if string.byte(record, 1) < DELIVERED then return '' end
+  return string.sub(record, 13, 12 + string.byte(record, 12))
+end
+
+-- Rewrites the record's due time (the moment it became due again) and drops its receipt (the
+-- message is not in flight), keeping the rest.
 local function set_due(shard, id, due_ms)
   local record = redis.call('HGET', shard.messages, id)
   if record then
-    local priority, attempts, receipt, _, payload = split_record(record)
-    redis.call('HSET', shard.messages, id, make_record(priority, attempts, receipt, due_ms, payload))
+    local priority, attempts, _, _, payload = split_record(record)
+    redis.call('HSET', shard.messages, id, make_record(priority, attempts, '', due_ms, payload))
   end
 end
 
@@ -91,7 +125,13 @@ local function enqueue(shard, id, priority, now, delay_ms)
   end
 end
 
+-- Moves an in-flight message (already out of in_flight) to the dead letters, dropping its receipt.
 local function dead_letter(shard, id, now)
+  local record = redis.call('HGET', shard.messages, id)
+  if record then
+    local priority, attempts, _, due_ms, payload = split_record(record)
+    redis.call('HSET', shard.messages, id, make_record(priority, attempts, '', due_ms, payload))
+  end
   redis.call('ZADD', shard.dead, now, id)
 end
 

@@ -7,6 +7,8 @@ from typing import Any
 import redis
 import redis.cluster
 
+from dynoq.codec import parse_record
+
 PRIORITY_SPAN = 2**46
 TIME_SCALE = 128
 
@@ -21,10 +23,7 @@ def shard_state(raw: redis.Redis, queue: Any, shard: int = 0) -> dict[str, Any]:
 
     records = {}
     for field, value in raw.hgetall(keys.messages).items():
-        priority, attempts, receipt, due_ms, payload = value.split(b"|", 4)
-        records[field.decode()] = (
-            int(priority), int(attempts), receipt.decode(), int(due_ms), payload,
-        )  # fmt: skip
+        records[field.decode()] = tuple(parse_record(value))
     seq = raw.get(keys.seq)
     return {
         "ready": zset(keys.ready),

@@ -55,3 +55,24 @@ def test_ack_many_acks_per_shard_and_counts(make_queue, raw, namespace):
 def test_ack_many_rejects_a_bare_string(make_queue):
     with pytest.raises(InvalidArgument):
         make_queue().ack_many("abc")
+
+
+def test_every_way_out_of_flight_drops_the_receipt_so_no_ack_matches(make_queue, raw, clock):
+    # ack trusts the record: it holds a receipt exactly while the message is in flight
+    q = make_queue(clock=clock, unack_timeout=5, max_deliveries=2)
+    q.push([Message(m, m) for m in ("expired", "nacked", "dead", "replaced")])
+    flying = {m.id: m for m in q.pop(4)}
+    assert q.nack(flying["nacked"]) is True
+    q.push(Message("replaced", "new"))
+    clock.advance(5)
+    q.sweep()  # "expired" and "dead" back to ready, "nacked" and "replaced" stay ready
+    second = {m.id: m for m in q.pop(4)}
+    assert second["dead"].attempts == 2
+    clock.advance(5)
+    q.sweep()  # "dead" (and the others delivered twice) go to the dead letters
+    state = shard_state(raw, q)
+    assert state["in_flight"] == [] and {r[2] for r in state["messages"].values()} == {""}
+    for m in [*flying.values(), *second.values()]:
+        assert q.ack(m.id) is False
+        assert q.ack(m) is False
+    assert shard_state(raw, q) == state

@@ -23,6 +23,22 @@ def test_pop_leases_and_records_the_delivery(make_queue, raw, clock):
     assert state["messages"]["a"][:3] == (3, 1, m.receipt)
 
 
+def test_a_large_pop_leases_exactly_what_it_returns(make_queue, raw, clock):
+    # a batch this size goes through pop's skiplist path: nothing of it may stay behind
+    q = make_queue(clock=clock, unack_timeout=30)
+    q.push([Message(f"m{i}", i, priority=i % 3) for i in range(40)])
+    got = q.pop(40)
+    assert sorted(m.id for m in got) == sorted(f"m{i}" for i in range(40))
+    state = shard_state(raw, q)
+    lease = clock.now_ms() + 30_000
+    assert sorted(state["in_flight"]) == sorted((m.id, timed_score(lease, m.priority)) for m in got)
+    assert sorted(state["messages"]) == sorted(m.id for m in got)
+    assert q.ack_many(got[:20]) == 20
+    assert sorted(shard_state(raw, q)["in_flight"]) == sorted(
+        (m.id, timed_score(lease, m.priority)) for m in got[20:]
+    )
+
+
 def test_priority_zero_first_then_first_in_first_out(make_queue):
     q = make_queue()
     q.push([Message(f"p{p}-{i}", None, priority=p) for i in range(5) for p in (9, 0, 4)])

@@ -6,6 +6,7 @@ import pytest
 
 from dynoq import InvalidMessage, Message, PayloadTooLarge
 from dynoq._ops import LISTEN, QueueOps, ScriptCall, Tolerant, Wait
+from dynoq.codec import Record, pack_record, parse_record, popped_messages
 from dynoq.config import QueueSpec
 from dynoq.testing import ManualClock
 
@@ -63,7 +64,7 @@ def drive_pop(op, shard_sizes: list[int]) -> tuple[int, int]:
                 asked = call.args[1]
                 n = min(asked, sizes[shard])
                 sizes[shard] -= n
-                record = b"0|1|r|900|\xc0"
+                record = pack_record(Record(0, 1, "r", 900, b"\xc0"))
                 replies.append(
                     [1000, -1, *[x for i in range(n) for x in (f"s{shard}-{i}".encode(), record)]]
                 )
@@ -86,3 +87,31 @@ def test_pop_gets_everything_available_up_to_count(sizes, count):
 def test_a_large_pop_over_evenly_filled_shards_is_one_round_trip():
     got, trips = drive_pop(ops(shards=8).pop(80), [10] * 8)
     assert (got, trips) == (80, 1)
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        Record(0, 0, "", 0, b""),
+        Record(99, 0, "", 2**47 + 2**45, b"\x82\xa1a\x01"),
+        Record(7, 1, "0123456789abcdef-1", 1_764_085_620_000, b"|x|"),
+        Record(3, 2**31, "r" * 255, 900, b"\xc0"),
+    ],
+)
+def test_records_round_trip(record):
+    assert parse_record(pack_record(record)) == record
+
+
+def test_popped_messages_decode_what_parse_record_reads():
+    record = Record(5, 3, "abc-7", 1_764_085_620_000, b"\x82\xa1a\x01\xa1b\xc0")
+    [m] = popped_messages(2, [b"id-\xc3\xa9", pack_record(record)], 1_764_085_680_000)
+    assert (m.id, m.payload, m.priority, m.attempts, m.receipt) == (
+        "id-é",
+        {"a": 1, "b": None},
+        5,
+        3,
+        "abc-7",
+    )
+    assert (m.state.value, m.shard, m.due_at, m.lease_expires_at, m.delay) == (
+        "in_flight", 2, 1_764_085_620.0, 1_764_085_680.0, 0.0,
+    )  # fmt: skip
