@@ -515,6 +515,8 @@ class WorkflowEngine:
                 return None
             before = state.status
             saved_statuses = statuses(state)
+            for event in events:  # a claim changed its task's summary ahead of the state
+                saved_statuses.pop(str(event.get("taskId", "")), None)
             if definition is not None:
                 doc = workflow_def_to_doc(definition)
                 state.workflow_definition = doc
