@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--host", help="address to bind (default 127.0.0.1)")
     server.add_argument("--port", type=int, help="port (default 8080)")
     server.add_argument("--token", action="append", help="accepted bearer token (repeatable)")
+    server.add_argument(
+        "--no-system-tasks", action="store_true", help="do not run workflows' HTTP tasks here"
+    )
 
     sweeper = command("sweeper", "hand expired leases back, for every registered queue")
     sweeper.add_argument("--interval", type=float, help="seconds between sweeps (default 1)")
@@ -157,6 +160,7 @@ def _run_server(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         tokens=tuple(args.token) if args.token else None,
+        system_tasks=False if args.no_system_tasks else None,
     )
     serve(lambda stop: server.run(config, stop=stop))
     return 0

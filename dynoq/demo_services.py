@@ -1,4 +1,5 @@
-"""``dynoq demo``: the HTTP API, a sweeper and a worker in one process, live.
+"""``dynoq demo``: the HTTP API, a sweeper and a worker in one process, live; then workflows
+(:mod:`dynoq.demo_workflows`).
 
 Producers push over HTTP (mixed priorities and delays, a few poison messages); a consumer pops
 over HTTP and "crashes" without acking, so the sweeper hands its leases back; the worker
@@ -186,7 +187,11 @@ def main(url: str, total: int) -> int:
     # Resolved once, so the services share one embedded server and do not each warn about it.
     resolved = resolve_url(url)
     asyncio.run(_check_reachable(resolved))
-    return asyncio.run(run_services_demo(resolved, total))
+    queues = asyncio.run(run_services_demo(resolved, total))
+    from dynoq.demo_workflows import run_workflow_demo
+
+    workflows = asyncio.run(run_workflow_demo(resolved, min(100, max(10, total // 10))))
+    return queues or workflows
 
 
 async def _check_reachable(url: str) -> None:

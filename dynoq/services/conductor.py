@@ -11,6 +11,7 @@ exchanging a token for itself at ``POST /api/token`` (``CONDUCTOR_AUTH_KEY`` any
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -27,6 +28,7 @@ from dynoq.services.conductor_http import ENGINE, PREFIX, field, object_body
 from dynoq.services.config import ServerConfig
 from dynoq.services.http import ApiError
 from dynoq.workflow.engine import WorkflowEngine
+from dynoq.workflow.system_tasks import HttpTaskRunner
 
 EngineFactory = Callable[[str, str], WorkflowEngine]
 CONFIG = web.AppKey("conductor_config", ServerConfig)
@@ -67,8 +69,15 @@ def mount(app: web.Application, config: ServerConfig, make_engine: EngineFactory
         app.router.add_route(method, path, handler)
 
     async def engine_context(app: web.Application) -> AsyncIterator[None]:
-        app[ENGINE] = make_engine(config.redis_url, config.namespace)
+        engine = app[ENGINE] = make_engine(config.redis_url, config.namespace)
+        stop = asyncio.Event()
+        runner = None
+        if config.system_tasks:  # the server's system-task worker: HTTP tasks
+            runner = asyncio.create_task(HttpTaskRunner(engine).run(stop))
         yield
-        await app[ENGINE].aclose()
+        stop.set()
+        if runner is not None:
+            await runner
+        await engine.aclose()
 
     app.cleanup_ctx.append(engine_context)

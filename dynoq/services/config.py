@@ -63,7 +63,8 @@ def _positive(value: float, name: str, *, allow_zero: bool = False) -> None:
 @dataclass(frozen=True, slots=True)
 class ServerConfig:
     """``dynoq server``. New queues (first push of an unknown name) get the ``queue_*``
-    options; ``tokens``, when not empty, are the accepted bearer tokens."""
+    options; ``tokens``, when not empty, are the accepted bearer tokens; ``system_tasks`` runs
+    the workflows' HTTP tasks in the server too."""
 
     redis_url: str = EMBEDDED_URL
     namespace: str = "dynoq"
@@ -76,6 +77,7 @@ class ServerConfig:
     queue_unack_timeout: float = 60.0
     queue_max_deliveries: int = 0
     gauge_ttl: float = 2.0
+    system_tasks: bool = True
 
     def __post_init__(self) -> None:
         check_name(self.namespace, "namespace")

@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 from dynoq.cli import build_parser
-from dynoq.services.config import ServerConfig, SweeperConfig
+from dynoq.services.config import (
+    DeciderConfig,
+    ServerConfig,
+    SweeperConfig,
+    WorkflowSweeperConfig,
+)
 from dynoq.worker import WorkerConfig
 
 DEPLOY = Path(__file__).parents[2] / "deploy"
@@ -28,7 +33,13 @@ def test_unit_command_lines_parse(unit):
 def test_env_file_names_only_known_settings():
     fields = {
         f"DYNOQ_{name.upper()}"
-        for config in (ServerConfig, SweeperConfig, WorkerConfig)
+        for config in (
+            ServerConfig,
+            SweeperConfig,
+            WorkerConfig,
+            DeciderConfig,
+            WorkflowSweeperConfig,
+        )
         for name in config.__dataclass_fields__
     }
     names = re.findall(r"^(DYNOQ_\w+)=", (DEPLOY / "dynoq.env").read_text(), re.MULTILINE)
