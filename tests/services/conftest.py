@@ -28,6 +28,8 @@ async def make_api(
     async def factory(**options: Any) -> TestClient[Any, Any]:
         options.setdefault("redis_url", redis_url)
         options.setdefault("namespace", namespace)
+        # the queue API's tests list the namespace's queues: no HTTP task queue among them
+        options.setdefault("system_tasks", False)
         app = build_app(ServerConfig(**options), metrics_registry)
         client: TestClient[Any, Any] = TestClient(TestServer(app))
         await client.start_server()
