@@ -581,3 +581,73 @@ async def test_skip_a_task_ahead_of_time(engine: WorkflowEngine, services: Servi
     assert by_ref["skipped"][0].status is TaskStatus.SKIPPED
     assert by_ref["skipped"][0].output_data == {"pretend": True}
     assert by_ref["three"][0].output_data == {"ran": "three"}
+
+
+async def test_priority_is_carried_to_the_task_queues(engine: WorkflowEngine) -> None:
+    await register(engine, [simple("only")])
+    low = await engine.start_workflow("flow", priority=9)
+    high = await engine.start_workflow("flow", priority=0)
+    first, second = await engine.poll("work", count=2)
+    assert (first.workflow_instance_id, second.workflow_instance_id) == (high, low)
+    assert (first.workflow_priority, second.workflow_priority) == (0, 9)
+
+
+async def test_an_idempotency_key_starts_one_workflow(engine: WorkflowEngine) -> None:
+    await register(engine, [simple("only")])
+    first = await engine.start_workflow("flow", idempotency_key="order-1")
+    again = await engine.start_workflow("flow", idempotency_key="order-1")
+    other = await engine.start_workflow("flow", idempotency_key="order-2")
+    assert first == again != other
+    assert await engine.queue_sizes(["work"]) == {"work": 2}
+
+
+async def test_search_is_newest_first_paged_and_filtered(engine: WorkflowEngine) -> None:
+    await register(engine, [simple("only")])
+    await register(engine, [simple("only")], name="other")
+    ids = []
+    for i in range(5):
+        ids.append(await engine.start_workflow("flow", correlation_id=f"c{i % 2}"))
+        await asyncio.sleep(0.002)  # distinct start times, so "newest first" is one order
+    await engine.start_workflow("other")
+    await engine.terminate(ids[0])
+    page = await engine.search(SearchFilter(workflow_types=("flow",)), start=1, size=2)
+    assert page.total_hits == 5
+    assert [w.workflow_id for w in page.results] == [ids[3], ids[2]]
+    running = await engine.search(
+        SearchFilter(workflow_types=("flow",), statuses=(WorkflowStatus.RUNNING,))
+    )
+    assert [w.workflow_id for w in running.results] == ids[:0:-1]
+    by_correlation = await engine.search(SearchFilter(correlation_ids=("c0",)))
+    assert {w.workflow_id for w in by_correlation.results} == {ids[0], ids[2], ids[4]}
+    started = (await engine.get_workflow(ids[2])).start_time
+    window = await engine.search(
+        SearchFilter(workflow_types=("flow",), start_time_from=started, start_time_to=started)
+    )
+    assert [w.workflow_id for w in window.results] == [ids[2]]
+    assert await engine.running_workflow_ids("flow") == ids[:0:-1]
+
+
+async def test_concurrency_and_rate_limits_hold_at_poll_time(engine: WorkflowEngine) -> None:
+    await engine.register_task_defs(
+        [
+            {"name": "single", "concurrentExecLimit": 1},
+            {"name": "rated", "rateLimitPerFrequency": 2, "rateLimitFrequencyInSeconds": 60},
+        ]
+    )
+    await register(engine, [simple("s", name="single")], name="one_at_a_time")
+    await register(engine, [simple("r", name="rated")], name="two_a_minute")
+    singles = [await engine.start_workflow("one_at_a_time") for _ in range(3)]
+    for _ in range(3):
+        await engine.start_workflow("two_a_minute")
+    [running] = await engine.poll("single", count=3)
+    assert await engine.poll("single", count=3) == []  # the slot is taken until it finishes
+    await engine.update_task(
+        TaskResult(running.task_id, running.workflow_instance_id, TaskStatus.COMPLETED)
+    )
+    await engine.decide(running.workflow_instance_id)  # frees the slot, as the decider would
+    assert running.workflow_instance_id in singles
+    # the refused polls were put back for a second; then one more (and only one) gets the slot
+    assert len(await async_wait_until(lambda: engine.poll("single", count=3), timeout=5)) == 1
+    assert await engine.poll("single", count=3) == []
+    assert len(await engine.poll("rated", count=3)) == 2  # the third waits for the next minute
+    assert await engine.poll("rated", count=3) == []
