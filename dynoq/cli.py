@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--interval", type=float, help="seconds between passes (default 1)"
     )
     workflow_sweeper.add_argument(
-        "--batch", type=int, help="workflows checked per pass (default 500)"
+        "--batch", type=int, help="workflows checked per pass (default 200)"
     )
     workflow_sweeper.add_argument("--metrics-port", type=int, help="serve /metrics on this port")
 

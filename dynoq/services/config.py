@@ -146,7 +146,7 @@ class WorkflowSweeperConfig:
     redis_url: str = EMBEDDED_URL
     namespace: str = "dynoq"
     interval: float = 1.0
-    batch: int = 500
+    batch: int = 200
     metrics_port: int = 0
 
     def __post_init__(self) -> None:

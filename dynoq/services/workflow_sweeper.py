@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 from prometheus_client import CollectorRegistry, Counter, start_http_server
 
 from dynoq.errors import DynoqError
 from dynoq.services.config import WorkflowSweeperConfig
 from dynoq.services.runtime import warn_if_embedded
-from dynoq.workflow.engine import WorkflowEngine
+from dynoq.workflow.engine import REPAIR_GRACE_MS, WorkflowEngine
 from dynoq.workflow.model import WorkflowStatus
 
 log = logging.getLogger("dynoq.workflow_sweeper")
@@ -41,8 +42,10 @@ class WorkflowSweeper:
 
     async def sweep_once(self) -> dict[str, int]:
         """Checks the next batch of running workflows; the repairs made, by kind."""
+        # a workflow younger than the repair grace cannot need a repair yet: skip the young
+        youngest = time.time() * 1000 - REPAIR_GRACE_MS
         rows = await self.engine.store.ids_by_status(
-            WorkflowStatus.RUNNING, self.batch, self._cursor
+            WorkflowStatus.RUNNING, self.batch, self._cursor, youngest
         )
         self._cursor = rows[-1][1] + 1 if len(rows) == self.batch else 0.0
         made: dict[str, int] = {}

@@ -89,6 +89,7 @@ class WorkflowEngine:
         )
         self._task_queues: dict[str, AsyncQueue] = {}
         self._snapshots: dict[str, tuple[dict[str, Any], WorkflowDef]] = {}
+        self._snapshot_keys: dict[tuple[str, int, int], str] = {}
         self._task_defs: tuple[float, dict[str, TaskDef]] = (0.0, {})
         self._workflow_defs: dict[str, tuple[float, dict[int, WorkflowDef]]] = {}
         self._polls_recorded: dict[tuple[str, str], float] = {}
@@ -96,7 +97,7 @@ class WorkflowEngine:
 
     @classmethod
     def from_url(cls, url: str, namespace: str = "dynoq", **options: Any) -> WorkflowEngine:
-        engine = cls(async_client(url), namespace, **options)
+        engine = cls(async_client(url, bounded=False), namespace, **options)
         engine._owns_client = True
         return engine
 
@@ -236,8 +237,13 @@ class WorkflowEngine:
 
     async def snapshot_key(self, definition: WorkflowDef, doc: dict[str, Any]) -> str:
         """Stores the definition a new workflow runs (once) and gives its key."""
-        body = json.dumps(doc, sort_keys=True, separators=(",", ":"))
-        key = hashlib.sha1(body.encode()).hexdigest()[:24]
+        stamp = (definition.name, definition.version, definition.update_time)
+        key = self._snapshot_keys.get(stamp, "") if definition.update_time else ""
+        if not key:
+            body = json.dumps(doc, sort_keys=True, separators=(",", ":"))
+            key = hashlib.sha1(body.encode()).hexdigest()[:24]
+            if definition.update_time:  # a registered definition: its stamp names it
+                self._snapshot_keys[stamp] = key
         if key not in self._snapshots:
             await self.store.put_snapshot(key, doc)
             self._snapshots[key] = (doc, definition)

@@ -209,14 +209,16 @@ class WorkflowStore:
             await pipe.execute()
 
     async def ids_by_status(
-        self, status: WorkflowStatus, count: int, after: float = 0
+        self, status: WorkflowStatus, count: int, after: float = 0, before: float | None = None
     ) -> list[tuple[str, float]]:
-        """Up to count (id, start time) in one status, oldest first, from start time ``after``."""
+        """Up to count (id, start time) in one status, oldest first, started from ``after``
+        (and up to ``before``)."""
+        high: float | str = "+inf" if before is None else before
         with translated_errors():
             rows = await self.client.zrangebyscore(
                 self._index("status", str(status)),
                 after,
-                "+inf",
+                high,
                 start=0,
                 num=count,
                 withscores=True,

@@ -36,7 +36,7 @@ class Services:
         self.engine = engine
         self.stop = asyncio.Event()
         self.jobs: list[asyncio.Task[Any]] = []
-        self.sweeper = WorkflowSweeper(engine, batch=500)
+        self.sweeper = WorkflowSweeper(engine, batch=200)
 
     def start_decider(self, concurrency: int = 16) -> None:
         self.jobs.append(asyncio.create_task(Decider(self.engine, concurrency).run(self.stop)))
