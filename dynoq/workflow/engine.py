@@ -392,24 +392,8 @@ class WorkflowEngine:
     async def terminate(
         self, workflow_id: str, reason: str = "", trigger_failure_workflow: bool = False
     ) -> None:
-        decision = await self.process(
-            workflow_id, Operation("terminate", {"reason": reason}), wait=True
-        )
-        if trigger_failure_workflow and decision is not None:
-            definition = await self.definition_of(decision.workflow)
-            if definition.failure_workflow and not definition.failure_workflow.startswith("${"):
-                wf = decision.workflow
-                await self.start_workflow(
-                    definition.failure_workflow,
-                    {
-                        "workflowId": wf.workflow_id,
-                        "reason": reason,
-                        "failureStatus": str(wf.status),
-                        "failedWorkflow": wf.to_doc(),
-                    },
-                    correlation_id=wf.correlation_id,
-                    workflow_id=f"{wf.workflow_id}-failure-{wf.task_counter}",
-                )
+        params = {"reason": reason, "trigger_failure_workflow": trigger_failure_workflow}
+        await self.process(workflow_id, Operation("terminate", params), wait=True)
 
     async def pause(self, workflow_id: str) -> None:
         await self.process(workflow_id, Operation("pause"), wait=True)

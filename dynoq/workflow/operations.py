@@ -36,6 +36,8 @@ def _terminate(run: _Run, params: dict[str, Any]) -> None:
     if wf.status.terminal:
         raise Conflict(f"workflow {wf.workflow_id} is already {wf.status}")
     run.end(WorkflowStatus.TERMINATED, str(params.get("reason") or ""), None)
+    if params.get("trigger_failure_workflow"):  # Orkes' option; Conductor OSS never does
+        run.start_failure_workflow()
 
 
 def _pause(run: _Run, params: dict[str, Any]) -> None:
@@ -50,6 +52,7 @@ def _resume(run: _Run, params: dict[str, Any]) -> None:
     if wf.status is not WorkflowStatus.PAUSED:
         raise Conflict(f"workflow {wf.workflow_id} is {wf.status}, not PAUSED")
     wf.status = WorkflowStatus.RUNNING
+    wf.last_retried_time = run.now  # as Conductor: the workflow timeout counts from the resume
 
 
 def _reopen(wf: Workflow, now: int) -> None:

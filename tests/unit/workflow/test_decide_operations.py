@@ -352,3 +352,26 @@ def test_skip_conflicts(js: JavaScript) -> None:
 
 def test_an_unknown_operation(js: JavaScript) -> None:
     assert_refused(started(js, three()), op("explode"), InvalidArgument)
+
+
+def test_resume_restarts_the_workflow_timeout_clock(js: JavaScript) -> None:
+    flow = started(js, three(timeoutSeconds=50, timeoutPolicy="TIME_OUT_WF"))
+    flow.step(now=NOW + 10 * S, operation=op("pause"))
+    d = flow.step(now=NOW + 40 * S, operation=op("resume"))
+    assert flow.wf.last_retried_time == NOW + 40 * S
+    assert d.next_due_ms == NOW + 90 * S  # Conductor's: counted from the resume
+    flow.step(now=NOW + 60 * S)
+    assert flow.wf.status is WorkflowStatus.RUNNING
+
+
+def test_terminate_can_start_the_failure_workflow(js: JavaScript) -> None:
+    flow = started(js, three(failureWorkflow="cleanup"), {"order": 7})
+    d = flow.step(operation=op("terminate", reason="by hand"))
+    assert d.failure_workflow is None  # not by default, as in Conductor OSS
+    flow = started(js, three(failureWorkflow="cleanup"), {"order": 7})
+    d = flow.step(operation=op("terminate", reason="by hand", trigger_failure_workflow=True))
+    assert d.failure_workflow is not None
+    assert d.failure_workflow.name == "cleanup"
+    assert d.failure_workflow.input["reason"] == "by hand"
+    assert d.failure_workflow.input["failureStatus"] == "TERMINATED"
+    assert d.failure_workflow.input["order"] == 7
