@@ -28,7 +28,7 @@ from dynoq.connect import AsyncClient, async_client
 from dynoq.errors import Conflict, DynoqError, InvalidArgument, InvalidDefinition, NotFound
 from dynoq.models import Message
 from dynoq.queue import AsyncQueue
-from dynoq.workflow.decide import Decision, Operation, current_view, decide
+from dynoq.workflow.decide import ChildStart, Decision, Operation, current_view, decide
 from dynoq.workflow.definitions import (
     TaskDef,
     WorkflowDef,
@@ -590,7 +590,7 @@ class WorkflowEngine:
         for removal in decision.removals:
             await self.task_queue(removal.task_type).remove(removal.task_id)
 
-    async def _start_child(self, child: Any) -> None:
+    async def _start_child(self, child: ChildStart) -> None:
         parent = (
             (child.parent_workflow_id, child.parent_workflow_task_id)
             if child.parent_workflow_id
@@ -857,8 +857,8 @@ def task_payload(task: Task) -> dict[str, Any]:
 
 
 def _waits_on_queue(task: Task) -> bool:
-    kind = task.workflow_task.get("type", "SIMPLE")
-    return task.status is TaskStatus.SCHEDULED and kind in ("SIMPLE", "DYNAMIC", "HTTP")
+    # only queued tasks are ever SCHEDULED: the system tasks start (or finish) when scheduled
+    return task.status is TaskStatus.SCHEDULED
 
 
 def _queued_since(task: Task) -> int:
