@@ -114,7 +114,7 @@ async def run_services_demo(url: str, total: int) -> int:
     stats: dict[str, Any] = {}
     try:
         async with aiohttp.ClientSession() as session:
-            await _wait_for_health(session, base)
+            await wait_for_health(session, base)
             # The worker registers the queue (with its 1 s lease) before anything is pushed.
             services.append(asyncio.create_task(worker.run_async(stop)))
             await _wait_for_queue(session, base)
@@ -168,7 +168,7 @@ async def _wait_for_queue(session: aiohttp.ClientSession, base: str) -> None:
     raise TimeoutError("the worker did not register its queue")
 
 
-async def _wait_for_health(session: aiohttp.ClientSession, base: str) -> None:
+async def wait_for_health(session: aiohttp.ClientSession, base: str) -> None:
     deadline = time.monotonic() + 30
     while True:
         try:

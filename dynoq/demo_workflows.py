@@ -16,6 +16,7 @@ from typing import Any
 
 import aiohttp
 
+from dynoq.demo_services import wait_for_health
 from dynoq.embedded import free_port
 from dynoq.services import decider, server, workflow_sweeper
 from dynoq.services.config import DeciderConfig, ServerConfig, WorkflowSweeperConfig
@@ -161,7 +162,7 @@ async def run_workflow_demo(url: str, total: int) -> int:
     started = time.monotonic()
     try:
         async with aiohttp.ClientSession() as session:
-            await _wait_for_api(session, api)
+            await wait_for_health(session, api.removesuffix("/api"))
             async with session.post(f"{api}/metadata/taskdefs", json=TASK_DEFS) as r:
                 r.raise_for_status()
             async with session.post(f"{api}/metadata/workflow", json=ORDER) as r:
@@ -228,16 +229,3 @@ async def _wait_lateness(session: aiohttp.ClientSession, api: str, ids: list[str
             if task["taskType"] == "WAIT" and task["status"] == "COMPLETED":
                 late.append(task["endTime"] - task["waitTimeout"])
     return late
-
-
-async def _wait_for_api(session: aiohttp.ClientSession, api: str) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            async with session.get(f"{api}/health") as response:
-                if response.status == 200:
-                    return
-        except aiohttp.ClientError:
-            if time.monotonic() > deadline:
-                raise
-        await asyncio.sleep(0.05)

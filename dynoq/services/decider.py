@@ -10,12 +10,12 @@ import asyncio
 import contextlib
 import logging
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from dynoq.errors import DynoqError
 from dynoq.models import Message
 from dynoq.services.config import DeciderConfig
-from dynoq.services.runtime import warn_if_embedded
+from dynoq.services.runtime import workflow_service
 from dynoq.workflow.engine import WorkflowEngine
 from dynoq.workflow.system_tasks import HttpTaskRunner
 
@@ -90,16 +90,11 @@ async def run(
 ) -> None:
     """Decides workflows until ``stop`` is set."""
     stop = stop or asyncio.Event()
-    warn_if_embedded(config.redis_url)
-    registry = registry if registry is not None else CollectorRegistry()
-    if config.metrics_port:
-        start_http_server(config.metrics_port, registry=registry)
-    engine = WorkflowEngine.from_url(config.redis_url, config.namespace)
-    log.info("dynoq decider deciding namespace %r", config.namespace)
-    services = [Decider(engine, config.concurrency, registry).run(stop)]
-    if config.system_tasks:
-        services.append(HttpTaskRunner(engine).run(stop))
-    try:
+    async with workflow_service(
+        config.redis_url, config.namespace, config.metrics_port, registry
+    ) as (engine, metrics):
+        log.info("dynoq decider deciding namespace %r", config.namespace)
+        services = [Decider(engine, config.concurrency, metrics).run(stop)]
+        if config.system_tasks:
+            services.append(HttpTaskRunner(engine).run(stop))
         await asyncio.gather(*services)
-    finally:
-        await engine.aclose()

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import CollectorRegistry, start_http_server
 
 from dynoq.services.config import EMBEDDED_URL
+
+if TYPE_CHECKING:
+    from dynoq.workflow.engine import WorkflowEngine
 
 log = logging.getLogger("dynoq")
 
@@ -49,3 +55,22 @@ def serve(service: Service) -> None:
         asyncio.run(_until_signalled(service))
     else:
         uvloop.run(_until_signalled(service))
+
+
+@contextlib.asynccontextmanager
+async def workflow_service(
+    redis_url: str, namespace: str, metrics_port: int, registry: CollectorRegistry | None
+) -> AsyncIterator[tuple[WorkflowEngine, CollectorRegistry]]:
+    """What each workflow service starts with: the embedded-Redis warning, its metrics registry
+    (served on ``metrics_port`` when set) and an engine, closed when the service ends."""
+    from dynoq.workflow.engine import WorkflowEngine
+
+    warn_if_embedded(redis_url)
+    registry = registry if registry is not None else CollectorRegistry()
+    if metrics_port:
+        start_http_server(metrics_port, registry=registry)
+    engine = WorkflowEngine.from_url(redis_url, namespace)
+    try:
+        yield engine, registry
+    finally:
+        await engine.aclose()

@@ -14,11 +14,11 @@ import contextlib
 import logging
 import time
 
-from prometheus_client import CollectorRegistry, Counter, start_http_server
+from prometheus_client import CollectorRegistry, Counter
 
 from dynoq.errors import DynoqError
 from dynoq.services.config import WorkflowSweeperConfig
-from dynoq.services.runtime import warn_if_embedded
+from dynoq.services.runtime import workflow_service
 from dynoq.workflow.engine import REPAIR_GRACE_MS, WorkflowEngine
 from dynoq.workflow.model import WorkflowStatus
 
@@ -63,14 +63,11 @@ async def run(
     stop: asyncio.Event | None = None,
 ) -> None:
     stop = stop or asyncio.Event()
-    warn_if_embedded(config.redis_url)
-    registry = registry if registry is not None else CollectorRegistry()
-    if config.metrics_port:
-        start_http_server(config.metrics_port, registry=registry)
-    engine = WorkflowEngine.from_url(config.redis_url, config.namespace)
-    sweeper = WorkflowSweeper(engine, config.batch, registry)
-    log.info("dynoq workflow-sweeper checking namespace %r", config.namespace)
-    try:
+    async with workflow_service(
+        config.redis_url, config.namespace, config.metrics_port, registry
+    ) as (engine, metrics):
+        sweeper = WorkflowSweeper(engine, config.batch, metrics)
+        log.info("dynoq workflow-sweeper checking namespace %r", config.namespace)
         while not stop.is_set():
             try:
                 made = await sweeper.sweep_once()
@@ -81,5 +78,3 @@ async def run(
                     log.info("repaired %s", made)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), config.interval)
-    finally:
-        await engine.aclose()
