@@ -21,7 +21,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from dynoq.connect import AsyncClient, async_client
@@ -864,38 +864,3 @@ def _waits_on_queue(task: Task) -> bool:
 def _queued_since(task: Task) -> int:
     delay = task.start_delay_in_seconds + task.callback_after_seconds
     return task.scheduled_time + 1000 * delay
-
-
-def task_result_from_doc(doc: Mapping[str, Any]) -> TaskResult:
-    """A TaskResult from Conductor's JSON; InvalidArgument naming the bad field."""
-    if not isinstance(doc, Mapping):
-        raise InvalidArgument("a task result must be a JSON object")
-    task_id = doc.get("taskId")
-    if not isinstance(task_id, str) or not task_id:
-        raise InvalidArgument("taskId is required", field="taskId")
-    try:
-        status = TaskStatus(str(doc.get("status", "")))
-    except ValueError:
-        raise InvalidArgument(f"unknown status {doc.get('status')!r}", field="status") from None
-    output = doc.get("outputData") or {}
-    if not isinstance(output, dict):
-        raise InvalidArgument("outputData must be a JSON object", field="outputData")
-    callback = doc.get("callbackAfterSeconds") or 0
-    if isinstance(callback, bool) or not isinstance(callback, int) or callback < 0:
-        raise InvalidArgument(
-            "callbackAfterSeconds must be an int >= 0", field="callbackAfterSeconds"
-        )
-    logs = []
-    for entry in doc.get("logs") or ():
-        logs.append(str(entry.get("log", "")) if isinstance(entry, Mapping) else str(entry))
-    return TaskResult(
-        task_id=task_id,
-        workflow_instance_id=str(doc.get("workflowInstanceId") or ""),
-        status=status,
-        output_data=output,
-        reason_for_incompletion=str(doc.get("reasonForIncompletion") or ""),
-        callback_after_seconds=callback,
-        worker_id=str(doc.get("workerId") or ""),
-        logs=tuple(logs),
-        extend_lease=bool(doc.get("extendLease")),
-    )
