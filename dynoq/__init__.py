@@ -1,7 +1,9 @@
 """dynoq: a sharded priority + delay queue on Redis, every state change one atomic Lua script."""
 
-from dynoq.backoff import Backoff, Constant, Exponential
-from dynoq.clock import Clock
+from dynoq.backend.queue import AsyncQueue, Queue
+from dynoq.core.backoff import Backoff, Constant, Exponential
+from dynoq.core.clock import Clock
+from dynoq.core.models import Message, MessageState, QueueStats, ShardStats
 from dynoq.errors import (
     ConfigError,
     DynoqError,
@@ -12,10 +14,8 @@ from dynoq.errors import (
     RedisUnavailable,
     ScriptFailed,
 )
-from dynoq.models import Message, MessageState, QueueStats, ShardStats
-from dynoq.producer import aenqueue, enqueue
-from dynoq.queue import AsyncQueue, Queue
-from dynoq.worker import Worker, WorkerConfig
+from dynoq.runtime.producer import aenqueue, enqueue
+from dynoq.runtime.worker import Worker, WorkerConfig
 
 __all__ = [
     "AsyncQueue",

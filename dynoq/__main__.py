@@ -1,5 +1,5 @@
 import sys
 
-from dynoq.cli import main
+from dynoq.cli.main import main
 
 sys.exit(main())

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from dynoq import AsyncQueue, Queue
-from dynoq.connect import sync_client
+from dynoq.backend.connect import sync_client
 from dynoq.testing import LocalRedisCluster, ManualClock, RedisServer
 
 

@@ -24,12 +24,12 @@ from typing import Any
 
 import msgpack
 
-from dynoq.config import DEFAULT_MAX_PAYLOAD_BYTES
+from dynoq.backend.queue import AsyncQueue
+from dynoq.core.models import Message
+from dynoq.core.spec import DEFAULT_MAX_PAYLOAD_BYTES
 from dynoq.errors import DynoqError
 from dynoq.loadtest.histogram import LatencyHistogram
 from dynoq.loadtest.options import BenchOptions
-from dynoq.models import Message
-from dynoq.queue import AsyncQueue
 
 POP_WAIT_SECONDS = 0.2
 ERROR_PAUSE_SECONDS = 0.1

@@ -6,9 +6,9 @@ import argparse
 import math
 from dataclasses import dataclass
 
+from dynoq.core.keys import check_name
+from dynoq.core.models import MAX_DELAY_SECONDS, MAX_PRIORITY
 from dynoq.errors import ConfigError
-from dynoq.keys import check_name
-from dynoq.models import MAX_DELAY_SECONDS, MAX_PRIORITY
 
 MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
 MAX_BATCH = 10_000

@@ -7,10 +7,10 @@ import json
 import math
 from typing import Any
 
+from dynoq.core.urls import _redacted
 from dynoq.errors import DynoqError
 from dynoq.loadtest.options import BenchOptions
 from dynoq.loadtest.runner import BenchResult, Second
-from dynoq.urls import _redacted
 
 PNG_HINT = "--png needs matplotlib, which comes with the bench extra: pip install 'dynoq[bench]'"
 LATENCY_NOTE = "latency: from when a message was due (its intended send time + delay) to its ack"

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from dynoq._redis import translated_errors
-from dynoq.connect import SyncClient, sync_client
+from dynoq.backend.connect import SyncClient, sync_client
+from dynoq.backend.queue import Queue
+from dynoq.backend.registry import lookup, unregister
+from dynoq.backend.runner import translated_errors
 from dynoq.errors import DynoqError
 from dynoq.loadtest.histogram import LatencyHistogram
 from dynoq.loadtest.load import Failed, Finished, Ready, SecondReport, queue_for, run_process
 from dynoq.loadtest.options import BenchOptions
-from dynoq.queue import Queue
-from dynoq.registry import lookup, unregister
 
 READY_TIMEOUT_SECONDS = 60.0
 START_MARGIN_SECONDS = 0.2  # so every child sees the start time before it passes

@@ -12,10 +12,10 @@ import logging
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from dynoq.core.models import Message
 from dynoq.errors import DynoqError
-from dynoq.models import Message
-from dynoq.services.config import DeciderConfig
-from dynoq.services.runtime import workflow_service
+from dynoq.runtime.serving import workflow_service
+from dynoq.runtime.settings import DeciderConfig
 from dynoq.workflow.engine import WorkflowEngine
 from dynoq.workflow.system_tasks import HttpTaskRunner
 

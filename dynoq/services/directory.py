@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from dynoq.connect import AsyncClient
-from dynoq.queue import AsyncQueue
-from dynoq.registry import QueueEntry, alist_queues, alookup, aunregister
+from dynoq.backend.connect import AsyncClient
+from dynoq.backend.queue import AsyncQueue
+from dynoq.backend.registry import QueueEntry, alist_queues, alookup, aunregister
 
 
 class QueueNotFound(LookupError):

@@ -6,7 +6,7 @@ import functools
 from typing import Any
 
 from dynoq import __version__
-from dynoq.services import openapi_conductor
+from dynoq.services.conductor import openapi as openapi_conductor
 
 
 def _ref(name: str) -> dict[str, str]:

@@ -1,5 +1,5 @@
 """``dynoq server``: the HTTP API over the queues of one namespace (routes in
-:mod:`dynoq.services.routes`, described by ``/openapi.json``)."""
+:mod:`dynoq.services.queue_api`, described by ``/openapi.json``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry
 
-from dynoq.connect import async_client
+from dynoq.backend.connect import async_client
+from dynoq.core.models import QueueStats
 from dynoq.errors import (
     ConfigError,
     Conflict,
@@ -23,13 +24,14 @@ from dynoq.errors import (
     PayloadTooLarge,
     RedisUnavailable,
 )
-from dynoq.metrics import Metrics, QueueGauges
-from dynoq.models import QueueStats
-from dynoq.services import conductor, conductor_http, routes
-from dynoq.services.config import ServerConfig
+from dynoq.runtime.metrics import Metrics, QueueGauges
+from dynoq.runtime.serving import warn_if_embedded
+from dynoq.runtime.settings import ServerConfig
+from dynoq.services import queue_api as routes
+from dynoq.services.conductor import app as conductor
+from dynoq.services.conductor import http as conductor_http
 from dynoq.services.directory import QueueDirectory, QueueNotFound
 from dynoq.services.http import ApiError, error_response
-from dynoq.services.runtime import warn_if_embedded
 from dynoq.workflow.engine import WorkflowEngine
 
 log = logging.getLogger("dynoq.server")

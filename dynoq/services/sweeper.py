@@ -17,14 +17,14 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, start_http_server
 
-from dynoq._ops import BATCH_LIMIT, ScriptCall
-from dynoq._redis import AsyncScripts, ensure_initialized, translated_errors
-from dynoq.connect import AsyncClient, async_client
+from dynoq.backend.connect import AsyncClient, async_client
+from dynoq.backend.registry import QueueEntry, alist_queues
+from dynoq.backend.runner import AsyncScripts, ensure_initialized, translated_errors
+from dynoq.core.ops import BATCH_LIMIT, ScriptCall
 from dynoq.errors import DynoqError
-from dynoq.metrics import Metrics
-from dynoq.registry import QueueEntry, alist_queues
-from dynoq.services.config import SweeperConfig
-from dynoq.services.runtime import warn_if_embedded
+from dynoq.runtime.metrics import Metrics
+from dynoq.runtime.serving import warn_if_embedded
+from dynoq.runtime.settings import SweeperConfig
 
 log = logging.getLogger("dynoq.sweeper")
 

@@ -17,8 +17,8 @@ import time
 from prometheus_client import CollectorRegistry, Counter
 
 from dynoq.errors import DynoqError
-from dynoq.services.config import WorkflowSweeperConfig
-from dynoq.services.runtime import workflow_service
+from dynoq.runtime.serving import workflow_service
+from dynoq.runtime.settings import WorkflowSweeperConfig
 from dynoq.workflow.engine import REPAIR_GRACE_MS, WorkflowEngine
 from dynoq.workflow.model import WorkflowStatus
 

@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from dynoq.embedded import RedisServer, free_port
+from dynoq.backend.embedded import RedisServer, free_port
 from dynoq.testing.cluster import LocalRedisCluster
 
 __all__ = [

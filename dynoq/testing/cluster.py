@@ -8,9 +8,9 @@ import time
 
 import redis
 
-from dynoq.embedded import RedisServer, free_port
+from dynoq.backend.embedded import RedisServer, free_port
+from dynoq.core.keys import CLUSTER_SLOTS
 from dynoq.errors import EmbeddedRedisError
-from dynoq.keys import CLUSTER_SLOTS
 
 CLUSTER_BUS_OFFSET = 10000
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import redis
 
-from dynoq.embedded import RedisServer, find_redis_server, free_port
+from dynoq.backend.embedded import RedisServer, find_redis_server, free_port
 from dynoq.errors import EmbeddedRedisError
 
 

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from dynoq.errors import InvalidDefinition
 from dynoq.workflow.expressions import expression_problems, key_path, with_placeholders
-from dynoq.workflow.scripting import syntax_problem
+from dynoq.workflow.javascript import syntax_problem
 
 
 class TaskType(StrEnum):

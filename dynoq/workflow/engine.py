@@ -24,10 +24,10 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from dynoq.connect import AsyncClient, async_client
+from dynoq.backend.connect import AsyncClient, async_client
+from dynoq.backend.queue import AsyncQueue
+from dynoq.core.models import Message
 from dynoq.errors import Conflict, DynoqError, InvalidArgument, InvalidDefinition, NotFound
-from dynoq.models import Message
-from dynoq.queue import AsyncQueue
 from dynoq.workflow.decide import ChildStart, Decision, Operation, current_view, decide
 from dynoq.workflow.definitions import (
     TaskDef,
@@ -37,6 +37,7 @@ from dynoq.workflow.definitions import (
     task_def_to_doc,
     workflow_def_to_doc,
 )
+from dynoq.workflow.javascript import JavaScript
 from dynoq.workflow.model import (
     RESULT_STATUSES,
     SearchFilter,
@@ -48,7 +49,6 @@ from dynoq.workflow.model import (
     WorkflowStatus,
     workflow_id_of_task,
 )
-from dynoq.workflow.scripting import JavaScript
 from dynoq.workflow.store import WorkflowStore, statuses
 
 log = logging.getLogger("dynoq.workflow")

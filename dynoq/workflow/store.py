@@ -17,9 +17,9 @@ from typing import Any
 
 import msgpack
 
-from dynoq._redis import translated_errors
-from dynoq.connect import AsyncClient
-from dynoq.scripts import script_source
+from dynoq.backend.connect import AsyncClient
+from dynoq.backend.runner import translated_errors
+from dynoq.backend.scripts import script_source
 from dynoq.workflow.model import SearchFilter, Workflow, WorkflowStatus
 
 SUMMARY_FIELDS = (

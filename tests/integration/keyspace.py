@@ -7,7 +7,7 @@ from typing import Any
 import redis
 import redis.cluster
 
-from dynoq.codec import parse_record
+from dynoq.core.codec import parse_record
 
 PRIORITY_SPAN = 2**46
 TIME_SCALE = 128

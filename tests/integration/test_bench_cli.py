@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dynoq import Message, Queue
-from dynoq.registry import registry_key
+from dynoq.backend.registry import registry_key
 from dynoq.testing import wait_until
 from tests.integration.keyspace import queue_keys
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from dynoq import EmbeddedRedisError, Message, Queue
-from dynoq.embedded import RedisServer
+from dynoq.backend.embedded import RedisServer
 
 
 def test_embedded_url_starts_a_private_redis():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dynoq import ConfigError, InvalidMessage, Message
-from dynoq.registry import QueueEntry, list_queues, lookup, registry_key
+from dynoq.backend.registry import QueueEntry, list_queues, lookup, registry_key
 
 
 def test_a_queue_registers_on_first_use(make_queue, raw, namespace):

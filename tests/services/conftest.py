@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 
-from dynoq.services.config import ServerConfig
+from dynoq.runtime.settings import ServerConfig
 from dynoq.services.server import build_app
 
 

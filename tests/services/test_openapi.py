@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from openapi_spec_validator import validate
 
-from dynoq.services.config import ServerConfig
+from dynoq.runtime.settings import ServerConfig
 from dynoq.services.server import build_app
 
 

@@ -8,10 +8,10 @@ import asyncio
 from prometheus_client import CollectorRegistry
 
 from dynoq import AsyncQueue, Message, MessageState
-from dynoq.connect import async_client
-from dynoq.metrics import Metrics
+from dynoq.backend.connect import async_client
+from dynoq.runtime.metrics import Metrics
+from dynoq.runtime.settings import SweeperConfig
 from dynoq.services import sweeper
-from dynoq.services.config import SweeperConfig
 from dynoq.testing import async_wait_until
 
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from dynoq.errors import InvalidArgument
-from dynoq.services.conductor_query import parse_search_query
+from dynoq.services.conductor.query import parse_search_query
 from dynoq.workflow.model import SearchFilter, WorkflowStatus
 
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from dynoq.cli import build_parser
-from dynoq.services.config import (
+from dynoq.cli.main import build_parser
+from dynoq.runtime.settings import (
     DeciderConfig,
     ServerConfig,
     SweeperConfig,
     WorkflowSweeperConfig,
 )
-from dynoq.worker import WorkerConfig
+from dynoq.runtime.worker import WorkerConfig
 
 DEPLOY = Path(__file__).parents[2] / "deploy"
 

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from redis.crc import key_slot as redis_key_slot
 
-from dynoq.keys import CLUSTER_SLOTS, key_slot, shard_keys, shard_of, shard_slot, slot_tag
+from dynoq.core.keys import CLUSTER_SLOTS, key_slot, shard_keys, shard_of, shard_slot, slot_tag
 
 
 def master_ranges(masters: int) -> list[range]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from dynoq import InvalidMessage, Message, PayloadTooLarge
-from dynoq._ops import LISTEN, QueueOps, ScriptCall, Tolerant, Wait
-from dynoq.codec import Record, pack_record, parse_record, popped_messages
-from dynoq.config import QueueSpec
+from dynoq.core.codec import Record, pack_record, parse_record, popped_messages
+from dynoq.core.ops import LISTEN, QueueOps, ScriptCall, Tolerant, Wait
+from dynoq.core.spec import QueueSpec
 from dynoq.testing import ManualClock
 
 

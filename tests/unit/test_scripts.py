@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from dynoq.scripts import SCRIPT_NAMES, lua_dir, script_source
+from dynoq.backend.scripts import SCRIPT_NAMES, lua_dir, script_source
 
 
 @pytest.mark.parametrize("name", SCRIPT_NAMES)

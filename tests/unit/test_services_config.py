@@ -9,10 +9,10 @@ import logging
 import pytest
 
 from dynoq import ConfigError, Constant, Exponential, InvalidArgument, WorkerConfig
-from dynoq.config import QueueSpec
-from dynoq.logs import JsonFormatter
-from dynoq.registry import QueueEntry, _reconcile
-from dynoq.services.config import ServerConfig, SweeperConfig
+from dynoq.backend.registry import QueueEntry, _reconcile
+from dynoq.core.spec import QueueSpec
+from dynoq.runtime.logs import JsonFormatter
+from dynoq.runtime.settings import ServerConfig, SweeperConfig
 
 
 def test_server_config_from_env_with_overrides_winning():

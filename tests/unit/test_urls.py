@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dynoq import ConfigError
-from dynoq.urls import Topology, parse_redis_url
+from dynoq.core.urls import Topology, parse_redis_url
 
 
 def test_standalone_forms_pass_through():

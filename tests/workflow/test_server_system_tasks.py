@@ -6,7 +6,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from prometheus_client import CollectorRegistry
 
-from dynoq.services.config import ServerConfig
+from dynoq.runtime.settings import ServerConfig
 from dynoq.services.server import build_app
 from dynoq.workflow.engine import WorkflowEngine
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from dynoq.workflow.scripting import JavaScript
+from dynoq.workflow.javascript import JavaScript
 
 
 @pytest.fixture(scope="module")

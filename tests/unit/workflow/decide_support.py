@@ -11,8 +11,8 @@ from typing import Any
 
 from dynoq.workflow.decide import Decision, Operation, Push, decide
 from dynoq.workflow.definitions import TaskDef, WorkflowDef, parse_task_def, parse_workflow_def
+from dynoq.workflow.javascript import JavaScript
 from dynoq.workflow.model import Task, Workflow, WorkflowStatus
-from dynoq.workflow.scripting import JavaScript
 
 NOW = 1_800_000_000_000
 WF_ID = "wf-1"

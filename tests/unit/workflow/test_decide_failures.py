@@ -10,8 +10,8 @@ import pytest
 
 from dynoq.workflow.decide import Push, Removal, retry_delay_ms
 from dynoq.workflow.definitions import RetryLogic, TaskDef, parse_task_def
+from dynoq.workflow.javascript import JavaScript
 from dynoq.workflow.model import TaskStatus, WorkflowStatus
-from dynoq.workflow.scripting import JavaScript
 
 from .decide_support import (
     NOW,

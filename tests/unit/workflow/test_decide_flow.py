@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from dynoq.workflow.decide import ChildStart, ParentNotice, Push, Removal, current_view
+from dynoq.workflow.javascript import JavaScript
 from dynoq.workflow.model import TaskStatus, WorkflowStatus
-from dynoq.workflow.scripting import JavaScript
 from dynoq.workflow.tasks import parse_duration
 
 from .decide_support import (

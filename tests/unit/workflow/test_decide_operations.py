@@ -9,8 +9,8 @@ import pytest
 
 from dynoq.errors import Conflict, InvalidArgument
 from dynoq.workflow.decide import Operation, ParentNotice, Push, Removal
+from dynoq.workflow.javascript import JavaScript
 from dynoq.workflow.model import TaskStatus, WorkflowStatus
-from dynoq.workflow.scripting import JavaScript
 
 from .decide_support import (
     NOW,

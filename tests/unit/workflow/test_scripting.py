@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from dynoq.errors import ScriptError
-from dynoq.workflow.scripting import JavaScript, syntax_problem
+from dynoq.workflow.javascript import JavaScript, syntax_problem
 
 
 @pytest.fixture(scope="module")

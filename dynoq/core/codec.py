@@ -7,8 +7,8 @@ from typing import Any, NamedTuple
 
 import msgpack
 
+from dynoq.core.models import SLOT_SETTERS, Message, MessageState
 from dynoq.errors import InvalidMessage, PayloadTooLarge
-from dynoq.models import SLOT_SETTERS, Message, MessageState
 
 
 def encode_payload(payload: Any, max_bytes: int, index: int | None = None) -> bytes:

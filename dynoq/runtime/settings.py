@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from dynoq.core.keys import check_name
 from dynoq.errors import ConfigError
-from dynoq.keys import check_name
 
 EMBEDDED_URL = "embedded://"
 

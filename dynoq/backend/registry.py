@@ -16,9 +16,9 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from dynoq._redis import ensure_initialized, translated_errors
-from dynoq.config import DEFAULT_MAX_PAYLOAD_BYTES, QueueSpec
-from dynoq.connect import AsyncClient, SyncClient
+from dynoq.backend.connect import AsyncClient, SyncClient
+from dynoq.backend.runner import ensure_initialized, translated_errors
+from dynoq.core.spec import DEFAULT_MAX_PAYLOAD_BYTES, QueueSpec
 from dynoq.errors import ConfigError
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from dynoq.services.conductor_http import (
+from dynoq.services.conductor.http import (
     PREFIX,
     engine,
     invalid,
@@ -17,7 +17,7 @@ from dynoq.services.conductor_http import (
     query_flag,
     query_int,
 )
-from dynoq.services.conductor_query import parse_search_query
+from dynoq.services.conductor.query import parse_search_query
 from dynoq.workflow.model import Workflow
 
 MAX_SEARCH_SIZE = 5000

@@ -9,11 +9,11 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from dynoq.connect import SyncClient, sync_client
+from dynoq.backend.connect import SyncClient, sync_client
+from dynoq.backend.queue import Queue
+from dynoq.backend.registry import list_queues, lookup, unregister
+from dynoq.core.models import Message
 from dynoq.errors import DynoqError, InvalidMessage
-from dynoq.models import Message
-from dynoq.queue import Queue
-from dynoq.registry import list_queues, lookup, unregister
 
 PUSH_BATCH = 500
 

@@ -1,5 +1,5 @@
 """``dynoq demo``: the HTTP API, a sweeper and a worker in one process, live; then workflows
-(:mod:`dynoq.demo_workflows`).
+(:mod:`dynoq.demo.workflows`).
 
 Producers push over HTTP (mixed priorities and delays, a few poison messages); a consumer pops
 over HTTP and "crashes" without acking, so the sweeper hands its leases back; the worker
@@ -18,14 +18,16 @@ from typing import Any
 import aiohttp
 from prometheus_client import CollectorRegistry
 
-from dynoq._redis import ensure_initialized, translated_errors
-from dynoq.backoff import Constant
-from dynoq.connect import async_client, resolve_url
-from dynoq.embedded import free_port
-from dynoq.models import Message
+from dynoq.backend.connect import async_client, resolve_url
+from dynoq.backend.embedded import free_port
+from dynoq.backend.runner import ensure_initialized, translated_errors
+from dynoq.core.backoff import Constant
+from dynoq.core.models import Message
+from dynoq.demo.health import wait_for_health
+from dynoq.demo.workflows import run_workflow_demo
+from dynoq.runtime.settings import ServerConfig, SweeperConfig
+from dynoq.runtime.worker import Worker
 from dynoq.services import server, sweeper
-from dynoq.services.config import ServerConfig, SweeperConfig
-from dynoq.worker import Worker
 
 QUEUE = "jobs"
 LEASE_SECONDS = 1.0
@@ -168,19 +170,6 @@ async def _wait_for_queue(session: aiohttp.ClientSession, base: str) -> None:
     raise TimeoutError("the worker did not register its queue")
 
 
-async def wait_for_health(session: aiohttp.ClientSession, base: str) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            async with session.get(f"{base}/health") as response:
-                if response.status == 200:
-                    return
-        except aiohttp.ClientError:
-            if time.monotonic() > deadline:
-                raise
-        await asyncio.sleep(0.05)
-
-
 def main(url: str, total: int) -> int:
     # The demo shows failures itself; the services' own logs would garble the live line.
     logging.getLogger("dynoq").setLevel(logging.CRITICAL)
@@ -188,8 +177,6 @@ def main(url: str, total: int) -> int:
     resolved = resolve_url(url)
     asyncio.run(_check_reachable(resolved))
     queues = asyncio.run(run_services_demo(resolved, total))
-    from dynoq.demo_workflows import run_workflow_demo
-
     workflows = asyncio.run(run_workflow_demo(resolved, min(100, max(10, total // 10))))
     return queues or workflows
 

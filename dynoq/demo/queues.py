@@ -10,8 +10,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from dynoq.models import Message
-from dynoq.queue import AsyncQueue
+from dynoq.backend.queue import AsyncQueue
+from dynoq.core.models import Message
 
 PRIORITIES = (0, 5, 9)
 LEASE_SECONDS = 2.0

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from dynoq.services.conductor_http import (
+from dynoq.services.conductor.http import (
     PREFIX,
     engine,
     field,

@@ -18,14 +18,12 @@ from typing import Any
 
 from aiohttp import web
 
-from dynoq.services import (
-    conductor_metadata,
-    conductor_search,
-    conductor_tasks,
-    conductor_workflows,
-)
-from dynoq.services.conductor_http import ENGINE, PREFIX, field, object_body
-from dynoq.services.config import ServerConfig
+from dynoq.runtime.settings import ServerConfig
+from dynoq.services.conductor import metadata as conductor_metadata
+from dynoq.services.conductor import search as conductor_search
+from dynoq.services.conductor import tasks as conductor_tasks
+from dynoq.services.conductor import workflows as conductor_workflows
+from dynoq.services.conductor.http import ENGINE, PREFIX, field, object_body
 from dynoq.services.http import ApiError
 from dynoq.workflow.engine import WorkflowEngine
 from dynoq.workflow.system_tasks import HttpTaskRunner

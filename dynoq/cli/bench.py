@@ -9,11 +9,11 @@ import sys
 import uuid
 from types import FrameType
 
-from dynoq.connect import resolve_url
+from dynoq.backend.connect import resolve_url
+from dynoq.core.urls import Topology, _redacted, parse_redis_url
 from dynoq.loadtest import report
 from dynoq.loadtest.options import BenchOptions, parse_delay_mix, parse_priorities
 from dynoq.loadtest.runner import Second, run
-from dynoq.urls import Topology, _redacted, parse_redis_url
 
 
 def options_from(args: argparse.Namespace, url: str, namespace: str) -> BenchOptions:

@@ -8,13 +8,13 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from dynoq._redis import ensure_initialized
+from dynoq.backend.queue import AsyncQueue
+from dynoq.backend.registry import QueueEntry
+from dynoq.backend.runner import ensure_initialized
+from dynoq.core.models import Message
 from dynoq.errors import InvalidMessage
-from dynoq.metrics import Metrics, QueueGauges
-from dynoq.models import Message
-from dynoq.queue import AsyncQueue
-from dynoq.registry import QueueEntry
-from dynoq.services.config import ServerConfig
+from dynoq.runtime.metrics import Metrics, QueueGauges
+from dynoq.runtime.settings import ServerConfig
 from dynoq.services.directory import QueueDirectory
 from dynoq.services.http import (
     ApiError,

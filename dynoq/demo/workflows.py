@@ -16,10 +16,10 @@ from typing import Any
 
 import aiohttp
 
-from dynoq.demo_services import wait_for_health
-from dynoq.embedded import free_port
+from dynoq.backend.embedded import free_port
+from dynoq.demo.health import wait_for_health
+from dynoq.runtime.settings import DeciderConfig, ServerConfig, WorkflowSweeperConfig
 from dynoq.services import decider, server, workflow_sweeper
-from dynoq.services.config import DeciderConfig, ServerConfig, WorkflowSweeperConfig
 
 ORDER = {
     "name": "order",

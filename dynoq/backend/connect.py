@@ -1,4 +1,4 @@
-"""Turning a Redis URL (see :mod:`dynoq.urls`) into a redis-py client, blocking or asyncio.
+"""Turning a Redis URL (see :mod:`dynoq.core.urls`) into a redis-py client, blocking or asyncio.
 
 Clients made here time out: a socket read waits at most 5 s (``?socket_timeout=`` to change),
 so one dead node cannot hang a caller; dynoq never issues a command that blocks server-side.
@@ -15,10 +15,10 @@ import redis.asyncio.sentinel
 import redis.cluster
 import redis.sentinel
 
-from dynoq._redis import translated_errors
-from dynoq.embedded import shared_server
+from dynoq.backend.embedded import shared_server
+from dynoq.backend.runner import translated_errors
+from dynoq.core.urls import RedisTarget, Topology, parse_redis_url
 from dynoq.errors import ConfigError
-from dynoq.urls import RedisTarget, Topology, parse_redis_url
 
 SyncClient = redis.Redis | redis.cluster.RedisCluster
 AsyncClient = redis.asyncio.Redis | redis.asyncio.cluster.RedisCluster

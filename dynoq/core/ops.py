@@ -18,12 +18,10 @@ from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from dynoq.clock import Clock
-from dynoq.codec import decode_payload, encode_payload, parse_record, popped_messages
-from dynoq.config import QueueSpec
-from dynoq.errors import DynoqError, InvalidArgument, InvalidMessage
-from dynoq.keys import shard_of
-from dynoq.models import (
+from dynoq.core.clock import Clock
+from dynoq.core.codec import decode_payload, encode_payload, parse_record, popped_messages
+from dynoq.core.keys import shard_of
+from dynoq.core.models import (
     Message,
     MessageState,
     QueueStats,
@@ -32,6 +30,8 @@ from dynoq.models import (
     check_seconds,
     stored_message,
 )
+from dynoq.core.spec import QueueSpec
+from dynoq.errors import DynoqError, InvalidArgument, InvalidMessage
 
 MOVE_LIMIT = 1000  # due/expired messages one push or pop moves to ready before its own work
 BATCH_LIMIT = 1000  # messages per script call: bounds how long one call holds Redis

@@ -16,8 +16,9 @@ SCRIPT_NAMES = (
 
 def lua_dir() -> Path:
     """Installed wheels carry the scripts in ``dynoq/lua``; a source checkout in ``lua/``."""
-    packaged = Path(__file__).parent / "lua"
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "lua"
+    package = Path(__file__).resolve().parent.parent
+    packaged = package / "lua"
+    return packaged if packaged.is_dir() else package.parent / "lua"
 
 
 @functools.cache

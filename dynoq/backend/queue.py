@@ -1,6 +1,6 @@
 """``AsyncQueue`` and ``Queue``: the same queue API over redis.asyncio and blocking redis-py.
 
-Both run the operations of :mod:`dynoq._ops`; only how a step is executed differs.
+Both run the operations of :mod:`dynoq.core.ops`; only how a step is executed differs.
 """
 
 from __future__ import annotations
@@ -9,20 +9,20 @@ import asyncio
 from collections.abc import Iterable
 from typing import Any, Generic, TypeVar
 
-from dynoq._ops import LISTEN, Operation, QueueOps, Tolerant, Wait
-from dynoq._redis import (
+from dynoq.backend.connect import AsyncClient, SyncClient, async_client, sync_client
+from dynoq.backend.registry import aregister, register
+from dynoq.backend.runner import (
     AsyncScripts,
     AsyncWakeListener,
     SyncScripts,
     SyncWakeListener,
     check_client,
 )
-from dynoq.clock import Clock
-from dynoq.config import DEFAULT_MAX_PAYLOAD_BYTES, QueueSpec
-from dynoq.connect import AsyncClient, SyncClient, async_client, sync_client
+from dynoq.core.clock import Clock
+from dynoq.core.models import Message, QueueStats
+from dynoq.core.ops import LISTEN, Operation, QueueOps, Tolerant, Wait
+from dynoq.core.spec import DEFAULT_MAX_PAYLOAD_BYTES, QueueSpec
 from dynoq.errors import DynoqError
-from dynoq.models import Message, QueueStats
-from dynoq.registry import aregister, register
 
 T = TypeVar("T")
 C = TypeVar("C")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, start_http_server
 
-from dynoq.services.config import EMBEDDED_URL
+from dynoq.runtime.settings import EMBEDDED_URL
 
 if TYPE_CHECKING:
     from dynoq.workflow.engine import WorkflowEngine

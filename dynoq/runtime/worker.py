@@ -34,19 +34,19 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, start_http_server
 
-from dynoq.backoff import Backoff, Exponential
-from dynoq.config import QueueSpec
-from dynoq.connect import async_client
+from dynoq.backend.connect import async_client
+from dynoq.backend.queue import AsyncQueue
+from dynoq.backend.registry import aregister
+from dynoq.core.backoff import Backoff, Exponential
+from dynoq.core.keys import check_name
+from dynoq.core.models import Message
+from dynoq.core.spec import QueueSpec
 from dynoq.errors import ConfigError, DynoqError
-from dynoq.keys import check_name
-from dynoq.metrics import Metrics
-from dynoq.models import Message
-from dynoq.queue import AsyncQueue
-from dynoq.registry import aregister
-from dynoq.services.config import EMBEDDED_URL, config_from_env
-from dynoq.services.runtime import serve, warn_if_embedded
+from dynoq.runtime.metrics import Metrics
+from dynoq.runtime.serving import serve, warn_if_embedded
+from dynoq.runtime.settings import EMBEDDED_URL, config_from_env
 
-log = logging.getLogger("dynoq.worker")
+log = logging.getLogger("dynoq.runtime.worker")
 
 HandlerFunc = Callable[[Message], Awaitable[Any]] | Callable[[Message], Any]
 MAX_POP = 100  # messages one pop asks for at most

@@ -150,9 +150,9 @@ def _namespace(args: argparse.Namespace) -> str | None:
 
 
 def _run_server(args: argparse.Namespace) -> int:
+    from dynoq.runtime.serving import serve
+    from dynoq.runtime.settings import ServerConfig
     from dynoq.services import server
-    from dynoq.services.config import ServerConfig
-    from dynoq.services.runtime import serve
 
     config = ServerConfig.from_env(
         redis_url=_service_url(args),
@@ -167,9 +167,9 @@ def _run_server(args: argparse.Namespace) -> int:
 
 
 def _run_sweeper(args: argparse.Namespace) -> int:
+    from dynoq.runtime.serving import serve
+    from dynoq.runtime.settings import SweeperConfig
     from dynoq.services import sweeper
-    from dynoq.services.config import SweeperConfig
-    from dynoq.services.runtime import serve
 
     config = SweeperConfig.from_env(
         redis_url=_service_url(args),
@@ -182,9 +182,9 @@ def _run_sweeper(args: argparse.Namespace) -> int:
 
 
 def _run_decider(args: argparse.Namespace) -> int:
+    from dynoq.runtime.serving import serve
+    from dynoq.runtime.settings import DeciderConfig
     from dynoq.services import decider
-    from dynoq.services.config import DeciderConfig
-    from dynoq.services.runtime import serve
 
     config = DeciderConfig.from_env(
         redis_url=_service_url(args),
@@ -198,9 +198,9 @@ def _run_decider(args: argparse.Namespace) -> int:
 
 
 def _run_workflow_sweeper(args: argparse.Namespace) -> int:
+    from dynoq.runtime.serving import serve
+    from dynoq.runtime.settings import WorkflowSweeperConfig
     from dynoq.services import workflow_sweeper
-    from dynoq.services.config import WorkflowSweeperConfig
-    from dynoq.services.runtime import serve
 
     config = WorkflowSweeperConfig.from_env(
         redis_url=_service_url(args),
@@ -214,7 +214,7 @@ def _run_workflow_sweeper(args: argparse.Namespace) -> int:
 
 
 def _run_worker(args: argparse.Namespace) -> int:
-    from dynoq.worker import load_worker
+    from dynoq.runtime.worker import load_worker
 
     worker = load_worker(args.app)
     worker.configure(
@@ -229,19 +229,19 @@ def _run_worker(args: argparse.Namespace) -> int:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from dynoq import demo
+    from dynoq.demo import queues as demo
 
     if args.messages < 1:
         raise CliError("--messages must be at least 1")
     if not args.library:
-        from dynoq import demo_services
+        from dynoq.demo import services as demo_services
 
         return demo_services.main(_service_url(args), args.messages)
     return demo.main(_service_url(args), args.messages, args.shards)
 
 
 def _run_bench(args: argparse.Namespace) -> int:
-    from dynoq.loadtest import command
+    from dynoq.cli import bench as command
 
     return command.main(args, _service_url(args), _namespace(args) or "dynoq")
 
@@ -258,7 +258,7 @@ def dispatch(args: argparse.Namespace) -> int:
     }
     if args.command in services:
         return int(services[args.command](args))
-    from dynoq import commands
+    from dynoq.cli import queues as commands
 
     url = _explicit_url(args)
     if url is None:
@@ -268,7 +268,7 @@ def dispatch(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from dynoq.logs import configure_logging
+    from dynoq.runtime.logs import configure_logging
 
     configure_logging(getattr(args, "log_level", "info"), getattr(args, "log_format", "text"))
     try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from dynoq.core.keys import ShardKeys, check_name, shard_keys, wake_channel
 from dynoq.errors import ConfigError
-from dynoq.keys import ShardKeys, check_name, shard_keys, wake_channel
 
 DEFAULT_MAX_PAYLOAD_BYTES = 512 * 1024
 MAX_SHARDS = 1024

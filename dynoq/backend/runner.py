@@ -17,9 +17,9 @@ import redis.asyncio
 import redis.asyncio.cluster
 import redis.cluster
 
-from dynoq._ops import DeleteKeys, ScriptCall
+from dynoq.backend.scripts import SCRIPT_NAMES, script_source
+from dynoq.core.ops import DeleteKeys, ScriptCall
 from dynoq.errors import ConfigError, DynoqError, InvalidArgument, RedisUnavailable, ScriptFailed
-from dynoq.scripts import SCRIPT_NAMES, script_source
 
 # What a cluster node's own client for pub/sub takes over from the cluster client.
 _SUBSCRIBER_OPTIONS = (

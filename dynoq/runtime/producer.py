@@ -11,11 +11,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from dynoq.connect import AsyncClient, SyncClient, async_client, sync_client
+from dynoq.backend.connect import AsyncClient, SyncClient, async_client, sync_client
+from dynoq.backend.queue import AsyncQueue, Queue
+from dynoq.backend.registry import alookup, lookup
+from dynoq.core.models import Message
 from dynoq.errors import InvalidArgument
-from dynoq.models import Message
-from dynoq.queue import AsyncQueue, Queue
-from dynoq.registry import alookup, lookup
 
 
 def _message(payload: Any, delay: float, priority: int, id: str | None) -> Message:
