@@ -32,6 +32,7 @@ from dynoq.services.conductor import app as conductor
 from dynoq.services.conductor import http as conductor_http
 from dynoq.services.directory import QueueDirectory, QueueNotFound
 from dynoq.services.http import ApiError, error_response
+from dynoq.services.protocol import JsonErrorRunner
 from dynoq.workflow.engine import WorkflowEngine
 
 log = logging.getLogger("dynoq.server")
@@ -188,7 +189,7 @@ async def run(
     """Serves the API on ``config.host:config.port`` until ``stop`` is set."""
     stop = stop or asyncio.Event()
     warn_if_embedded(config.redis_url)
-    runner = web.AppRunner(build_app(config, registry), access_log=None, shutdown_timeout=2.0)
+    runner = JsonErrorRunner(build_app(config, registry), access_log=None, shutdown_timeout=2.0)
     await runner.setup()
     try:
         site = web.TCPSite(runner, config.host, config.port)

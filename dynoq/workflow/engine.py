@@ -26,7 +26,7 @@ from typing import Any
 
 from dynoq.backend.connect import AsyncClient, async_client
 from dynoq.backend.queue import AsyncQueue
-from dynoq.core.models import Message
+from dynoq.core.models import Message, unsendable
 from dynoq.errors import Conflict, DynoqError, InvalidArgument, InvalidDefinition, NotFound
 from dynoq.workflow.decide import ChildStart, Decision, Operation, current_view, decide
 from dynoq.workflow.definitions import (
@@ -136,6 +136,7 @@ class WorkflowEngine:
     ) -> WorkflowDef:
         """Conflict when that name+version exists and overwrite is False."""
         doc = workflow_def_to_doc(definition) if isinstance(definition, WorkflowDef) else definition
+        check_sendable(definition=doc)
         parsed = parse_workflow_def(doc)
         exists = await self.store.workflow_def_exists(parsed.name, parsed.version)
         if exists and not overwrite:
@@ -193,6 +194,7 @@ class WorkflowEngine:
             doc["createTime"] = d.create_time or now
             doc["updateTime"] = now
             docs.append((d.name, doc))
+        check_sendable(definitions=docs)
         await self.store.put_task_defs(docs)
         self._task_defs = (0.0, {})
         return [parse_task_def(doc) for _, doc in docs]
@@ -272,6 +274,16 @@ class WorkflowEngine:
             )
         if input is not None and not isinstance(input, dict):
             raise InvalidArgument("input must be a JSON object", field="input")
+        check_sendable(
+            name=name,
+            input=input,
+            correlation_id=correlation_id,
+            idempotency_key=idempotency_key,
+            task_to_domain=task_to_domain,
+            workflow_def=workflow_def,
+            created_by=created_by,
+            workflow_id=workflow_id,
+        )
         if workflow_def is not None:
             definition = parse_workflow_def(workflow_def)
             doc = workflow_def_to_doc(definition)
@@ -768,6 +780,14 @@ class WorkflowEngine:
                 f"status must be one of {sorted(RESULT_STATUSES)}, got {result.status}",
                 field="status",
             )
+        check_sendable(
+            task_id=result.task_id,
+            workflow_instance_id=result.workflow_instance_id,
+            output_data=result.output_data,
+            reason_for_incompletion=result.reason_for_incompletion,
+            worker_id=result.worker_id,
+            logs=result.logs,
+        )
         workflow_id = workflow_id_of_task(result.task_id)
         if not workflow_id:
             raise NotFound(f"no task {result.task_id}")
@@ -864,3 +884,12 @@ def _waits_on_queue(task: Task) -> bool:
 def _queued_since(task: Task) -> int:
     delay = task.start_delay_in_seconds + task.callback_after_seconds
     return task.scheduled_time + 1000 * delay
+
+
+def check_sendable(**fields: Any) -> None:
+    """InvalidArgument, before anything is written, for a value Redis cannot be sent (a lone
+    surrogate in a string, nesting too deep for msgpack)."""
+    found = unsendable(fields)
+    if found is not None:
+        path, problem = found
+        raise InvalidArgument(f"{path} {problem}", field=path)
