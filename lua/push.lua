@@ -26,7 +26,7 @@ for i = first, #ARGV, 4 do
 end
 
 -- Whatever came due before this push is ahead of it in the ready order.
-move_ready_by(shard, now, move_limit, 0)
+move_ready_by(shard, now, move_limit, NOT_KNOWN)
 
 -- The last occurrence of an id in the batch wins, as if pushed one after the other.
 local last_index, ids = {}, {}

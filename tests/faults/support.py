@@ -167,7 +167,12 @@ def call(
 
 
 def start_server(
-    running: Processes, redis_url: str, namespace: str, *extra: str, log: Path | None = None
+    running: Processes,
+    redis_url: str,
+    namespace: str,
+    *extra: str,
+    log: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> str:
     """``dynoq server`` as a child process; its base URL once /health answers."""
     port = free_port()
@@ -182,6 +187,7 @@ def start_server(
         str(port),
         *extra,
         log=log,
+        env=env,
     )
 
     def up() -> bool:
