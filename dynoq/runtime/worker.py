@@ -43,7 +43,7 @@ from dynoq.core.models import Message
 from dynoq.core.spec import QueueSpec
 from dynoq.errors import ConfigError, DynoqError
 from dynoq.runtime.metrics import Metrics
-from dynoq.runtime.serving import serve, warn_if_embedded
+from dynoq.runtime.serving import serve, warn_if_embedded, warn_if_evicting
 from dynoq.runtime.settings import EMBEDDED_URL, config_from_env
 
 log = logging.getLogger("dynoq.runtime.worker")
@@ -190,6 +190,7 @@ class _Run:
     async def run(self) -> None:
         config = self.config
         warn_if_embedded(config.redis_url)
+        warn_if_evicting(config.redis_url)
         if config.metrics_port:
             start_http_server(config.metrics_port, registry=self.metrics.registry)
         client = async_client(config.redis_url)

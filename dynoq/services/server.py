@@ -9,11 +9,13 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
+import redis
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry
 
 from dynoq.backend.connect import async_client
+from dynoq.backend.runner import OUT_OF_MEMORY
 from dynoq.core.models import QueueStats
 from dynoq.errors import (
     ConfigError,
@@ -25,7 +27,7 @@ from dynoq.errors import (
     RedisUnavailable,
 )
 from dynoq.runtime.metrics import Metrics, QueueGauges
-from dynoq.runtime.serving import warn_if_embedded
+from dynoq.runtime.serving import warn_if_embedded, warn_if_evicting
 from dynoq.runtime.settings import ServerConfig
 from dynoq.services import queue_api as routes
 from dynoq.services.conductor import app as conductor
@@ -67,6 +69,11 @@ def _as_api_error(exc: BaseException) -> ApiError | None:
             return ApiError(400, "invalid_argument", str(exc), "queue")
         case RedisUnavailable():
             return ApiError(503, "redis_unavailable", str(exc))
+        # what the workflow engine's plain commands raise, untranslated
+        case redis.exceptions.OutOfMemoryError():
+            return ApiError(503, "redis_unavailable", OUT_OF_MEMORY)
+        case redis.exceptions.ConnectionError() | redis.exceptions.TimeoutError():
+            return ApiError(503, "redis_unavailable", f"Redis is unavailable: {exc}")
         case web.HTTPException() if exc.status >= 400:
             code = _HTTP_CODES.get(exc.status, "http_error")
             return ApiError(exc.status, code, exc.reason)
@@ -189,6 +196,7 @@ async def run(
     """Serves the API on ``config.host:config.port`` until ``stop`` is set."""
     stop = stop or asyncio.Event()
     warn_if_embedded(config.redis_url)
+    warn_if_evicting(config.redis_url)
     runner = JsonErrorRunner(build_app(config, registry), access_log=None, shutdown_timeout=2.0)
     await runner.setup()
     try:
