@@ -39,17 +39,18 @@ def warn_if_embedded(url: str) -> None:
 def warn_if_evicting(url: str) -> str | None:
     """Warns when the Redis at ``url`` may evict keys (``maxmemory-policy`` other than
     ``noeviction``): an evicted key is a lost message or workflow. Returns the policy warned
-    about; None when fine or when it cannot be read (a user without CONFIG rights)."""
+    about; None when fine or when it cannot be read (a user without the INFO command). Read
+    from ``INFO memory``, not ``CONFIG GET``, which would also hand out the server's secrets."""
     if url.lower().startswith(EMBEDDED_URL):
         return None
     try:
         client = sync_client(url)
         try:
-            reply = client.config_get("maxmemory-policy")
+            reply = client.info("memory")
         finally:
             client.close()
     except Exception as exc:  # never stop a service for a check it cannot make
-        log.debug("could not read maxmemory-policy: %s", exc)
+        log.debug("could not read maxmemory_policy: %s", exc)
         return None
     policy = _policy(reply)
     if policy in (None, "noeviction"):
@@ -67,7 +68,7 @@ def _policy(reply: Any) -> str | None:
     if isinstance(reply, dict):
         for key, value in reply.items():
             name = key.decode() if isinstance(key, bytes) else str(key)
-            if name == "maxmemory-policy":
+            if name == "maxmemory_policy":
                 return value.decode() if isinstance(value, bytes) else str(value)
             if isinstance(value, dict):  # a cluster client: one reply per node
                 found = _policy(value)
