@@ -128,8 +128,9 @@ STILL_REGISTER_SCRIPT = "register_script" in inspect.getsource(WorkflowStore)
 @pytest.mark.xfail(
     STILL_REGISTER_SCRIPT,
     reason="the workflow store still runs its scripts through redis-py's register_script, "
-    "which fails when a flush lands between its SCRIPT LOAD and EVALSHA (issue 11: one runner)",
-    strict=True,
+    "which fails when a flush lands between its SCRIPT LOAD and EVALSHA (issue 11: one runner); "
+    "not strict, as a run can miss that window",
+    strict=False,
 )
 @pytest.mark.timeout(120)
 def test_the_workflow_engine_sees_no_error_under_script_flush(flushed, namespace):
