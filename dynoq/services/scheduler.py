@@ -1,0 +1,203 @@
+"""``dynoq scheduler``: fires schedules as their ticks come due (run one or several).
+
+For each due tick, in this order: fire every fire time the tick covers (a message ``ensure``d
+with an id derived from the schedule and the fire time, or a workflow started with an id
+derived from them), record each execution, then push the next tick, which replaces the one
+being handled. A scheduler killed anywhere leaves the tick leased; when the lease runs out
+another scheduler handles it again, and the derived ids make the repeated fires find what the
+first attempt made instead of making it twice. The work grows with the ticks that are due; a
+schedule that is not due costs nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from dynoq.core.schedule import Schedule, WorkflowAction, plan_tick, workflow_id
+from dynoq.errors import DynoqError, InvalidArgument, NotFound
+from dynoq.runtime.schedules import Schedules, Tick
+from dynoq.runtime.serving import workflow_service
+from dynoq.runtime.settings import SchedulerConfig
+from dynoq.workflow.engine import WorkflowEngine
+
+log = logging.getLogger("dynoq.scheduler")
+
+RETRY_AFTER_ERROR_SECONDS = 1.0
+LATENESS_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 60, 600)
+
+
+class SchedulerMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.fires = Counter(
+            "dynoq_schedule_fires",
+            "Schedule fires, by action (message, workflow) and outcome (executed, failed, "
+            "repeated: a fire found done by an earlier attempt).",
+            ["action", "outcome"],
+            registry=registry,
+        )
+        self.misses = Counter(
+            "dynoq_schedule_misses", "Fire times skipped because they were too late.", [],
+            registry=registry,
+        )  # fmt: skip
+        self.lateness = Histogram(
+            "dynoq_schedule_lateness_seconds",
+            "From a fire time to when its fire was carried out.",
+            buckets=LATENESS_BUCKETS,
+            registry=registry,
+        )
+
+
+class Scheduler:
+    """Handles due ticks: :meth:`run` until stopped, or :meth:`run_once` (tests)."""
+
+    def __init__(
+        self,
+        schedules: Schedules,
+        engine: WorkflowEngine | None,
+        *,
+        batch: int = 100,
+        registry: CollectorRegistry | None = None,
+    ) -> None:
+        self.schedules = schedules
+        self.engine = engine
+        self.batch = batch
+        self.metrics = SchedulerMetrics(registry if registry is not None else CollectorRegistry())
+
+    async def run(self, stop: asyncio.Event, repair_interval: float = 300.0) -> None:
+        repairs = asyncio.create_task(self._repair_loop(stop, repair_interval))
+        try:
+            while not stop.is_set():
+                try:
+                    await self.run_once(wait=1.0)
+                except DynoqError as exc:
+                    log.warning("handling ticks failed: %s", exc)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), RETRY_AFTER_ERROR_SECONDS)
+        finally:
+            repairs.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await repairs
+
+    async def run_once(self, wait: float = 0.0) -> int:
+        """Pops the due ticks (waiting up to ``wait`` for one) and handles them; how many."""
+        ticks = await self.schedules.pop_ticks(self.batch, wait)
+        await asyncio.gather(*(self._guarded(tick) for tick in ticks))
+        return len(ticks)
+
+    async def _guarded(self, tick: Tick) -> None:
+        try:
+            await self.handle(tick)
+        except DynoqError as exc:  # Redis away: the tick comes back when its lease runs out
+            log.warning("schedule %r: %s", tick.name, exc)
+            with contextlib.suppress(DynoqError):
+                await self.schedules.ticks.nack(tick.message, delay=RETRY_AFTER_ERROR_SECONDS)
+
+    async def handle(self, tick: Tick) -> None:
+        schedules = self.schedules
+        schedule = await schedules.get(tick.name)
+        if schedule is None or schedule.paused or schedule.rev != tick.rev:
+            # deleted, paused, or changed: whoever changed it armed the tick it needs
+            await schedules.ticks.ack(tick.message)
+            return
+        now = await schedules.now_ms()
+        plan = plan_tick(schedule, tick.fire_ms, now)
+        if plan.missed:
+            self.metrics.misses.inc(plan.missed)
+            log.warning("schedule %r: %d fire(s) missed (catch_up=skip)", tick.name, plan.missed)
+        for fire_ms in plan.fires:
+            if tick.message.attempts > 1 and await schedules.executed(schedule.name, fire_ms):
+                self.metrics.fires.labels(_kind(schedule), "repeated").inc()
+                continue
+            doc = await self.fire(schedule, fire_ms)
+            self.metrics.lateness.observe(max(0, doc["executionTime"] - fire_ms) / 1000)
+            await schedules.record(schedule, doc)
+            outcome = "repeated" if doc.pop("duplicate", False) else doc["state"].lower()
+            self.metrics.fires.labels(_kind(schedule), outcome).inc()
+        if plan.next_ms is None:
+            await schedules.ticks.ack(tick.message)  # past its end time: no more ticks
+        else:
+            await schedules.push_tick(schedule, plan.next_ms, now)
+        latest = await schedules.get(tick.name)  # changed meanwhile? its tick wins
+        if latest is None or latest.paused:
+            await schedules.ticks.remove(tick.name)
+        elif latest.rev != schedule.rev:
+            await schedules.arm(latest)
+
+    async def fire(self, schedule: Schedule, fire_ms: int) -> dict[str, Any]:
+        if not isinstance(schedule.action, WorkflowAction):
+            return await self.schedules.fire_message(schedule, fire_ms)
+        doc = self.schedules.execution(schedule, fire_ms, "EXECUTED")
+        if self.engine is None:
+            doc.update(state="FAILED", reason="this scheduler has no workflow engine")
+            return doc
+        request = schedule.action.request
+        inputs = dict(request.get("input") or {})
+        inputs.update(_scheduledTime=fire_ms, _executedTime=doc["executionTime"])
+        wid = workflow_id(self.schedules.namespace, schedule.name, fire_ms)
+        try:
+            doc["workflowId"] = await self.engine.start_workflow(
+                request["name"],
+                inputs,
+                version=request.get("version"),
+                correlation_id=request.get("correlationId") or "",
+                priority=request.get("priority") or 0,
+                task_to_domain=request.get("taskToDomain"),
+                workflow_def=request.get("workflowDef"),
+                created_by=request.get("createdBy") or "scheduler",
+                workflow_id=wid,
+            )
+        except (InvalidArgument, NotFound) as exc:  # fix the schedule; the next fires go on
+            doc.update(state="FAILED", reason=str(exc))
+            log.warning("schedule %r: starting %r failed: %s", schedule.name, request["name"], exc)
+        return doc
+
+    async def _repair_loop(self, stop: asyncio.Event, interval: float) -> None:
+        """One scheduler at a time (a lease per interval) re-arms schedules without a tick."""
+        key = f"_dynoq:schedule-repair:{self.schedules.namespace}"
+        owner = uuid.uuid4().hex
+        while not stop.is_set():
+            try:
+                client = self.schedules.client
+                if await client.set(key, owner, nx=True, px=max(1, round(interval * 1000))):
+                    armed = await self.schedules.repair()
+                    if armed:
+                        log.warning("re-armed %d schedule(s) that had no tick", armed)
+            except DynoqError as exc:
+                log.warning("schedule repair failed: %s", exc)
+            except Exception as exc:  # a redis-py error outside the translated calls
+                log.warning("schedule repair failed: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
+
+
+def _kind(schedule: Schedule) -> str:
+    return "workflow" if isinstance(schedule.action, WorkflowAction) else "message"
+
+
+async def run(
+    config: SchedulerConfig,
+    *,
+    registry: CollectorRegistry | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Fires due schedules until ``stop`` is set."""
+    stop = stop or asyncio.Event()
+    async with workflow_service(
+        config.redis_url, config.namespace, config.metrics_port, registry
+    ) as (engine, metrics):
+        schedules = Schedules(engine.client, config.namespace)
+        scheduler = Scheduler(schedules, engine, batch=config.batch, registry=metrics)
+        started = time.monotonic()
+        log.info("dynoq scheduler firing schedules of namespace %r", config.namespace)
+        try:
+            await scheduler.run(stop, config.repair_interval)
+        finally:
+            await schedules.aclose()
+            log.info("dynoq scheduler stopped after %.0f s", time.monotonic() - started)
