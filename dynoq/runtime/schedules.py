@@ -331,7 +331,8 @@ class Schedules:
     ) -> tuple[int, list[dict[str, Any]]]:
         """Recorded executions (of one schedule, or all), newest first: (total, page)."""
         with translated_errors():
-            ids: list[bytes] = await self.client.zrange(self.keys.by_time, 0, -1, desc=newest_first)
+            found = await self.client.zrange(self.keys.by_time, 0, -1, desc=newest_first)
+            ids = [bytes(i) for i in found]  # type: ignore[arg-type]
             if name is not None:
                 prefix = f"{name}:".encode()
                 ids = [i for i in ids if i.startswith(prefix) and i[len(prefix) :].isdigit()]
