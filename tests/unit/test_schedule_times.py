@@ -4,7 +4,7 @@ plan a due tick follows (pure: no Redis)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
