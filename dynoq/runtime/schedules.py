@@ -154,6 +154,9 @@ class Schedules:
         out, changed = [], []
         for schedule in schedules:
             old = await self.get(schedule.name)
+            if old is not None and not schedule.timing.anchor_ms:
+                timing = replace(schedule.timing, anchor_ms=old.timing.anchor_ms)
+                schedule = replace(schedule, timing=timing)
             if old is not None and old.same_definition(schedule):
                 out.append(old)
                 continue

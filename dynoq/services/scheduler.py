@@ -110,7 +110,7 @@ class Scheduler:
         plan = plan_tick(schedule, tick.fire_ms, now)
         if plan.missed:
             self.metrics.misses.inc(plan.missed)
-            log.warning("schedule %r: %d fire(s) missed (catch_up=skip)", tick.name, plan.missed)
+            log.warning("schedule %r: %d late fire(s) not run", tick.name, plan.missed)
         for fire_ms in plan.fires:
             if tick.message.attempts > 1 and await schedules.executed(schedule.name, fire_ms):
                 self.metrics.fires.labels(_kind(schedule), "repeated").inc()
