@@ -46,7 +46,7 @@ def run(args: argparse.Namespace, url: str, namespace: str) -> int:
 def _when(seconds: float | None) -> str:
     if seconds is None:
         return "-"
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _doc(args: argparse.Namespace) -> dict[str, Any]:
