@@ -47,6 +47,7 @@ from dynoq.errors import Conflict, InvalidArgument, NotFound
 TICK_QUEUE = "_schedules"
 TICK_LEASE_SECONDS = 10.0  # a scheduler killed mid-fire: its tick is fired again after this
 MAX_EXECUTIONS = 100_000  # execution history kept per namespace
+WRITE_BATCH = 1000  # schedules per round trip in save_many
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,9 +152,11 @@ class Schedules:
     async def save_many(self, schedules: Iterable[Schedule]) -> list[Schedule]:
         """:meth:`save` for many, in a few round trips."""
         now = await self.now_ms()
+        given = list(schedules)
+        existing = await self._get_many([s.name for s in given])
         out, changed = [], []
-        for schedule in schedules:
-            old = await self.get(schedule.name)
+        for schedule in given:
+            old = existing.get(schedule.name)
             if old is not None and not schedule.timing.anchor_ms:
                 timing = replace(schedule.timing, anchor_ms=old.timing.anchor_ms)
                 schedule = replace(schedule, timing=timing)
@@ -169,11 +172,23 @@ class Schedules:
             )
             out.append(stored)
             changed.append(stored)
-        if changed:
+        for start in range(0, len(changed), WRITE_BATCH):
+            chunk = changed[start : start + WRITE_BATCH]
             with translated_errors():
-                mapping = {s.name: json.dumps(schedule_to_record(s)) for s in changed}
+                mapping = {s.name: json.dumps(schedule_to_record(s)) for s in chunk}
                 await self.client.hset(self.keys.defs, mapping=mapping)  # type: ignore[arg-type]
-            await self._arm(changed, now)
+            await self._arm(chunk, now)
+        return out
+
+    async def _get_many(self, names: list[str]) -> dict[str, Schedule]:
+        out = {}
+        for start in range(0, len(names), WRITE_BATCH):
+            chunk = names[start : start + WRITE_BATCH]
+            with translated_errors():
+                raws = await self.client.hmget(self.keys.defs, chunk)
+            for name, raw in zip(chunk, raws, strict=True):
+                if raw is not None:
+                    out[name] = schedule_from_record(json.loads(raw))
         return out
 
     async def delete(self, name: str) -> None:
