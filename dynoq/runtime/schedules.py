@@ -48,6 +48,11 @@ TICK_QUEUE = "_schedules"
 TICK_LEASE_SECONDS = 10.0  # a scheduler killed mid-fire: its tick is fired again after this
 MAX_EXECUTIONS = 100_000  # execution history kept per namespace
 WRITE_BATCH = 1000  # schedules per round trip in save_many
+CLOCK_REFRESH_SECONDS = 10.0
+# A tick comes due this much before its fire time; the scheduler holding it waits out the rest
+# on its own clock, so the fire does not also wait for the queue's wake-up.
+TICK_LEAD_MS = 25
+PARSED_CACHE = 10_000  # definitions kept parsed, by their stored bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +95,8 @@ class Schedules:
         self._record = client.register_script(script_source("schedules/record"))
         self._queues: dict[str, AsyncQueue] = {}
         self._owns_client = False
+        self._offset: tuple[float, float] | None = None  # (server - local seconds, when read)
+        self._parsed: dict[str, tuple[bytes | str, Schedule]] = {}
 
     @classmethod
     def from_url(cls, url: str, namespace: str = "dynoq", **options: Any) -> Schedules:
@@ -110,18 +117,35 @@ class Schedules:
         await self.aclose()
 
     async def now_ms(self) -> int:
-        """The clock ticks are due by: the Redis server's (or the test clock)."""
+        """The clock ticks are due by: the Redis server's (or the test clock). The server's
+        offset from this machine's clock is read every CLOCK_REFRESH_SECONDS, so a tick's delay
+        is reckoned without a round trip."""
         if self.clock is not None:
             return self.clock.now_ms()
-        with translated_errors():
-            seconds, micros = await self.client.time()
-        return int(seconds) * 1000 + int(micros) // 1000
+        local = time.time()
+        if self._offset is None or time.monotonic() - self._offset[1] > CLOCK_REFRESH_SECONDS:
+            with translated_errors():
+                seconds, micros = await self.client.time()
+            after = time.time()
+            server = int(seconds) + int(micros) / 1e6
+            self._offset = (server - (local + after) / 2, time.monotonic())
+            local = after
+        return int((local + self._offset[0]) * 1000)
 
     # -- definitions ------------------------------------------------------------------------
     async def get(self, name: str) -> Schedule | None:
         with translated_errors():
             raw = await self.client.hget(self.keys.defs, name)
-        return None if raw is None else schedule_from_record(json.loads(raw))
+        if raw is None:
+            return None
+        cached = self._parsed.get(name)
+        if cached is not None and cached[0] == raw:
+            return cached[1]
+        schedule = schedule_from_record(json.loads(raw))
+        if len(self._parsed) >= PARSED_CACHE:
+            self._parsed.clear()
+        self._parsed[name] = (raw, schedule)
+        return schedule
 
     async def require(self, name: str) -> Schedule:
         schedule = await self.get(check_schedule_name(name))
@@ -248,7 +272,8 @@ class Schedules:
 
     def _tick_message(self, schedule: Schedule, fire_ms: int, now_ms: int) -> Message:
         payload = {"fire_ms": fire_ms, "rev": schedule.rev}
-        return Message(schedule.name, payload, delay=max(0, fire_ms - now_ms) / 1000)
+        lead = 0 if self.clock is not None else TICK_LEAD_MS
+        return Message(schedule.name, payload, delay=max(0, fire_ms - lead - now_ms) / 1000)
 
     async def pop_ticks(self, count: int, wait: float) -> list[Tick]:
         messages = await self.ticks.pop(count, wait)

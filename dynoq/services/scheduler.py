@@ -22,7 +22,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from dynoq.core.schedule import Schedule, WorkflowAction, plan_tick, workflow_id
 from dynoq.errors import DynoqError, InvalidArgument, NotFound
-from dynoq.runtime.schedules import Schedules, Tick
+from dynoq.runtime.schedules import TICK_LEAD_MS, Schedules, Tick
 from dynoq.runtime.serving import workflow_service
 from dynoq.runtime.settings import SchedulerConfig
 from dynoq.workflow.engine import WorkflowEngine
@@ -71,15 +71,29 @@ class Scheduler:
         self.metrics = SchedulerMetrics(registry if registry is not None else CollectorRegistry())
 
     async def run(self, stop: asyncio.Event, repair_interval: float = 300.0) -> None:
+        """Pops ticks as they come due and handles up to ``batch`` at once, popping on while
+        earlier ones are being handled."""
         repairs = asyncio.create_task(self._repair_loop(stop, repair_interval))
+        running: set[asyncio.Task[None]] = set()
         try:
             while not stop.is_set():
+                free = self.batch - len(running)
+                if free <= 0:
+                    await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                    continue
                 try:
-                    await self.run_once(wait=1.0)
+                    ticks = await self.schedules.pop_ticks(free, wait=1.0)
                 except DynoqError as exc:
-                    log.warning("handling ticks failed: %s", exc)
+                    log.warning("popping ticks failed: %s", exc)
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), RETRY_AFTER_ERROR_SECONDS)
+                    continue
+                for tick in ticks:
+                    job = asyncio.create_task(self._guarded(tick))
+                    running.add(job)
+                    job.add_done_callback(running.discard)
+            if running:
+                await asyncio.wait(running, timeout=30)
         finally:
             repairs.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -107,6 +121,9 @@ class Scheduler:
             await schedules.ticks.ack(tick.message)
             return
         now = await schedules.now_ms()
+        if schedules.clock is None and 0 < tick.fire_ms - now <= TICK_LEAD_MS * 4:
+            await asyncio.sleep((tick.fire_ms - now) / 1000)  # taken early on purpose
+            now = await schedules.now_ms()
         plan = plan_tick(schedule, tick.fire_ms, now)
         if plan.missed:
             self.metrics.misses.inc(plan.missed)
