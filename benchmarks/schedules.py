@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import subprocess
@@ -35,7 +36,7 @@ from dynoq import AsyncQueue, MessageAction, Schedule, Schedules, Timing
 from dynoq.testing import RedisServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.stats import percentile  # noqa: E402
+from benchmarks.stats import percentile
 
 WARM_UP_SECONDS = 3.0
 
@@ -79,13 +80,15 @@ async def dynoq_run(url: str, size: int, every: int, seconds: float) -> dict[str
         measure_from = begin + WARM_UP_SECONDS
         end = measure_from + seconds
         while time.time() < end:
-            for message in await target.pop(100, wait=0.5):
-                arrived = time.time()
+            messages = await target.pop(100, wait=0.5)
+            arrived = time.time()
+            for message in messages:
                 fire_s = int(message.id.rsplit(":", 1)[1]) / 1000
                 if measure_from <= fire_s < end:
                     lateness.append(arrived - fire_s)
                     fires += 1
-                await target.ack(message)
+            if messages:
+                await target.ack_many(messages)
     finally:
         scheduler.terminate()
         scheduler.wait(timeout=30)
@@ -130,7 +133,7 @@ def celery_run(server: RedisServer, every: int, seconds: float) -> dict[str, flo
             beat.wait(timeout=30)
     lateness, fires = [], 0
     for times in arrivals.values():
-        for before, now in zip(times, times[1:], strict=False):
+        for before, now in itertools.pairwise(times):
             if measure_from <= now < end:
                 lateness.append(now - (before + 1.0))  # due: a second after the last send
                 fires += 1
@@ -158,9 +161,9 @@ def main() -> None:
         f"{args.every} every-second schedules, {args.seconds:g} s measured after "
         f"{WARM_UP_SECONDS:g} s warm-up; lateness from each fire's due time to its arrival"
     )
-    print(
-        f"{'system':32} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'fires':>6} {'fires/entry-min':>16}"
-    )
+    header = ("system", "p50 ms", "p99 ms", "max ms", "fires", "fires/entry-min")
+    print(f"{header[0]:32} {header[1]:>8} {header[2]:>8} {header[3]:>8} {header[4]:>6} "
+          f"{header[5]:>16}")  # fmt: skip
     for name, r in rows:
         print(
             f"{name:32} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['max_ms']:8.2f} "

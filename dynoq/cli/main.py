@@ -83,7 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     workflow_sweeper.add_argument("--metrics-port", type=int, help="serve /metrics on this port")
 
     scheduler = command("scheduler", "fire due schedules (run one or several)")
-    scheduler.add_argument("--batch", type=int, help="ticks handled per pop (default 100)")
+    scheduler.add_argument("--batch", type=int, help="ticks handled at once (default 100)")
+    scheduler.add_argument(
+        "--repair-interval", type=float, help="seconds between re-arming checks (default 300)"
+    )
     scheduler.add_argument("--metrics-port", type=int, help="serve /metrics on this port")
 
     from dynoq.cli import schedules as schedule_commands
@@ -230,6 +233,7 @@ def _run_scheduler(args: argparse.Namespace) -> int:
         redis_url=_service_url(args),
         namespace=_namespace(args),
         batch=args.batch,
+        repair_interval=args.repair_interval,
         metrics_port=args.metrics_port,
     )
     serve(lambda stop: scheduler.run(config, stop=stop))

@@ -18,6 +18,7 @@ under one hash tag so the execution script runs on Redis Cluster::
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -52,6 +53,7 @@ CLOCK_REFRESH_SECONDS = 10.0
 # A tick comes due this much before its fire time; the scheduler holding it waits out the rest
 # on its own clock, so the fire does not also wait for the queue's wake-up.
 TICK_LEAD_MS = 25
+REPAIR_BATCH = 500
 PARSED_CACHE = 10_000  # definitions kept parsed, by their stored bytes
 
 
@@ -291,13 +293,29 @@ class Schedules:
         """The next tick; it replaces the one being handled (whose lease this cancels)."""
         await self.ticks.push(self._tick_message(schedule, fire_ms, now_ms))
 
-    async def repair(self) -> int:
+    async def repair(self, pause: float = 0.0) -> int:
         """Arms every running schedule that has no tick (a writer died between storing a
-        definition and pushing its tick); how many it armed."""
-        missing = []
-        for schedule in await self.all():
-            if not schedule.paused and not await self.ticks.contains(schedule.name):
-                missing.append(schedule)
+        definition and pushing its tick); how many it armed. Looks at REPAIR_BATCH schedules
+        at a time, ``pause`` seconds apart, so a large installation is checked gently."""
+        armed = 0
+        batch: list[tuple[str, bytes | str]] = []
+        with translated_errors():
+            async for name, raw in self.client.hscan_iter(self.keys.defs, count=REPAIR_BATCH):
+                batch.append((name.decode() if isinstance(name, bytes) else name, raw))
+                if len(batch) >= REPAIR_BATCH:
+                    armed += await self._repair_batch(batch)
+                    batch = []
+                    await asyncio.sleep(pause)
+        return armed + await self._repair_batch(batch)
+
+    async def _repair_batch(self, batch: list[tuple[str, bytes | str]]) -> int:
+        present = await asyncio.gather(*(self.ticks.contains(name) for name, _ in batch))
+        missing = [
+            schedule_from_record(json.loads(raw))
+            for (_, raw), found in zip(batch, present, strict=True)
+            if not found
+        ]
+        missing = [s for s in missing if not s.paused]
         if missing:
             await self._arm(missing, await self.now_ms())
         return len(missing)

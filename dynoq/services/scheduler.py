@@ -30,6 +30,7 @@ from dynoq.workflow.engine import WorkflowEngine
 log = logging.getLogger("dynoq.scheduler")
 
 RETRY_AFTER_ERROR_SECONDS = 1.0
+REPAIR_PAUSE_SECONDS = 0.05  # between batches of a repair pass, so firing goes on meanwhile
 LATENESS_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 60, 600)
 
 
@@ -176,22 +177,25 @@ class Scheduler:
         return doc
 
     async def _repair_loop(self, stop: asyncio.Event, interval: float) -> None:
-        """One scheduler at a time (a lease per interval) re-arms schedules without a tick."""
+        """Every ``interval``, one scheduler (the one that takes that interval's lease)
+        re-arms schedules without a tick."""
         key = f"_dynoq:schedule-repair:{self.schedules.namespace}"
         owner = uuid.uuid4().hex
         while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
+            if stop.is_set():
+                return
             try:
                 client = self.schedules.client
                 if await client.set(key, owner, nx=True, px=max(1, round(interval * 1000))):
-                    armed = await self.schedules.repair()
+                    armed = await self.schedules.repair(pause=REPAIR_PAUSE_SECONDS)
                     if armed:
                         log.warning("re-armed %d schedule(s) that had no tick", armed)
             except DynoqError as exc:
                 log.warning("schedule repair failed: %s", exc)
             except Exception as exc:  # a redis-py error outside the translated calls
                 log.warning("schedule repair failed: %s", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval)
 
 
 def _kind(schedule: Schedule) -> str:
