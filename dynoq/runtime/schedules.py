@@ -52,7 +52,7 @@ WRITE_BATCH = 1000  # schedules per round trip in save_many
 CLOCK_REFRESH_SECONDS = 10.0
 # A tick comes due this much before its fire time; the scheduler holding it waits out the rest
 # on its own clock, so the fire does not also wait for the queue's wake-up.
-TICK_LEAD_MS = 25
+TICK_LEAD_MS = 100
 REPAIR_BATCH = 500
 PARSED_CACHE = 10_000  # definitions kept parsed, by their stored bytes
 
@@ -119,20 +119,23 @@ class Schedules:
         await self.aclose()
 
     async def now_ms(self) -> int:
-        """The clock ticks are due by: the Redis server's (or the test clock). The server's
-        offset from this machine's clock is read every CLOCK_REFRESH_SECONDS, so a tick's delay
-        is reckoned without a round trip."""
+        """The clock ticks are due by: the Redis server's (or the test clock). Its offset from
+        this machine's clock is read every CLOCK_REFRESH_SECONDS, so a tick's delay is reckoned
+        without a round trip: the server's time is taken as of the middle of the quickest of three
+        round trips (so it is off by at most half of that round trip)."""
         if self.clock is not None:
             return self.clock.now_ms()
-        local = time.time()
         if self._offset is None or time.monotonic() - self._offset[1] > CLOCK_REFRESH_SECONDS:
-            with translated_errors():
-                seconds, micros = await self.client.time()
-            after = time.time()
-            server = int(seconds) + int(micros) / 1e6
-            self._offset = (server - (local + after) / 2, time.monotonic())
-            local = after
-        return int((local + self._offset[0]) * 1000)
+            samples = []
+            for _ in range(3):
+                before = time.time()
+                with translated_errors():
+                    seconds, micros = await self.client.time()
+                after = time.time()
+                server = int(seconds) + int(micros) / 1e6
+                samples.append((after - before, server - (before + after) / 2))
+            self._offset = (min(samples)[1], time.monotonic())
+        return int((time.time() + self._offset[0]) * 1000)
 
     # -- definitions ------------------------------------------------------------------------
     async def get(self, name: str) -> Schedule | None:
