@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import Any
 
 import msgpack
 
@@ -35,7 +36,7 @@ def test_a_skip_ahead_survives_the_store_and_the_flow_passes_over_it(js: JavaScr
 
 
 def test_marks_stored_as_hidden_workflow_task_keys_still_read() -> None:
-    doc = {
+    doc: dict[str, Any] = {
         "taskId": "wf.1",
         "taskType": "resize",
         "referenceTaskName": "r1",
