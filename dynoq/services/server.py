@@ -34,6 +34,7 @@ from dynoq.services.conductor import app as conductor
 from dynoq.services.conductor import http as conductor_http
 from dynoq.services.directory import QueueDirectory, QueueNotFound
 from dynoq.services.http import ApiError, error_response
+from dynoq.services.workflow_metrics import WorkflowMetrics
 from dynoq.workflow.engine import WorkflowEngine
 
 log = logging.getLogger("dynoq.server")
@@ -153,7 +154,9 @@ def build_app(
     for method, path, handler in routes.ROUTES:
         app.router.add_route(method, path, handler)
     app.cleanup_ctx.append(_redis_context)
-    conductor.mount(app, config, workflow_engine or WorkflowEngine.from_url)
+    conductor.mount(
+        app, config, workflow_engine or WorkflowEngine.from_url, WorkflowMetrics(metrics.registry)
+    )
     return app
 
 
