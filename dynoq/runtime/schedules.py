@@ -197,7 +197,7 @@ class Schedules:
                 created_ms=old.created_ms if old is not None else now,
                 updated_ms=now,
                 rev=uuid.uuid4().hex[:12],
-                timing=replace(schedule.timing, anchor_ms=schedule.timing.anchor_ms or now),
+                timing=replace(schedule.timing, anchor_ms=_anchor(schedule, now)),
             )
             out.append(stored)
             changed.append(stored)
@@ -403,3 +403,8 @@ class Schedules:
             page = ids[start : start + count]
             raws = await self.client.hmget(self.keys.executions, page) if page else []
         return len(ids), [json.loads(r) for r in raws if r is not None]
+
+
+def _anchor(schedule: Schedule, now_ms: int) -> int:
+    """Where an interval schedule counts from: its start time, else when it was first saved."""
+    return schedule.timing.anchor_ms or schedule.timing.start_ms or now_ms

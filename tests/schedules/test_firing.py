@@ -131,3 +131,13 @@ async def test_repair_arms_a_schedule_without_a_tick(schedules, clock):
     assert await schedules.repair() == 1
     assert await schedules.ticks.contains("beat")
     assert await schedules.repair() == 0
+
+
+async def test_an_interval_counts_from_its_start(schedules, scheduler, clock, target):
+    start = clock.now_ms() + 4_321
+    timing = Timing(interval_ms=10_000, start_ms=start)
+    await schedules.create(Schedule("later", timing, MessageAction("jobs")))
+    assert await schedules.next_fires("later", 2) == [start / 1000, (start + 10_000) / 1000]
+    clock.advance(15)
+    await scheduler.run_once()
+    assert await ids(target) == [f"later:{start}", f"later:{start + 10_000}"]
