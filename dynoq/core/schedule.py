@@ -21,6 +21,7 @@ repeated hour fires in both of its occurrences, as Debian cron does.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import uuid
@@ -257,6 +258,13 @@ def parse_cron(expr: object) -> str:
     """The expression in cronsim's form (5 or 6 fields), or InvalidArgument saying what is
     wrong."""
     if not isinstance(expr, str) or not expr.strip():
+        raise InvalidArgument("cron must be a non-empty string", field="cron")
+    return _parse_cron(expr)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cron(expr: str) -> str:
+    if not expr.strip():
         raise InvalidArgument("cron must be a non-empty string", field="cron")
     parts = expr.split()
     if len(parts) == 7:

@@ -16,7 +16,9 @@ import contextlib
 import logging
 import time
 import uuid
-from typing import Any
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
@@ -29,6 +31,7 @@ from dynoq.workflow.engine import WorkflowEngine
 
 log = logging.getLogger("dynoq.scheduler")
 
+T = TypeVar("T")
 RETRY_AFTER_ERROR_SECONDS = 1.0
 REPAIR_PAUSE_SECONDS = 0.05  # between batches of a repair pass, so firing goes on meanwhile
 LATENESS_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 60, 600)
@@ -55,6 +58,17 @@ class SchedulerMetrics:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Fired:
+    """A tick whose fires were carried out, waiting to be recorded and followed."""
+
+    tick: Tick
+    schedule: Schedule
+    next_ms: int | None
+    now_ms: int
+    docs: list[dict[str, Any]]
+
+
 class Scheduler:
     """Handles due ticks: :meth:`run` until stopped, or :meth:`run_once` (tests)."""
 
@@ -75,10 +89,10 @@ class Scheduler:
         """Pops ticks as they come due and handles up to ``batch`` at once, popping on while
         earlier ones are being handled."""
         repairs = asyncio.create_task(self._repair_loop(stop, repair_interval))
-        running: set[asyncio.Task[None]] = set()
+        running: dict[asyncio.Task[None], int] = {}  # a batch of ticks, and how many
         try:
             while not stop.is_set():
-                free = self.batch - len(running)
+                free = self.batch - sum(running.values())
                 if free <= 0:
                     await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                     continue
@@ -89,10 +103,10 @@ class Scheduler:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), RETRY_AFTER_ERROR_SECONDS)
                     continue
-                for tick in ticks:
-                    job = asyncio.create_task(self._guarded(tick))
-                    running.add(job)
-                    job.add_done_callback(running.discard)
+                if ticks:
+                    job = asyncio.create_task(self.handle_many(ticks))
+                    running[job] = len(ticks)
+                    job.add_done_callback(lambda done: running.pop(done, None))
             if running:
                 await asyncio.wait(running, timeout=30)
         finally:
@@ -103,45 +117,64 @@ class Scheduler:
     async def run_once(self, wait: float = 0.0) -> int:
         """Pops the due ticks (waiting up to ``wait`` for one) and handles them; how many."""
         ticks = await self.schedules.pop_ticks(self.batch, wait)
-        await asyncio.gather(*(self._guarded(tick) for tick in ticks))
+        await self.handle_many(ticks)
         return len(ticks)
 
-    async def _guarded(self, tick: Tick) -> None:
+    async def handle(self, tick: Tick) -> None:
+        await self.handle_many([tick])
+
+    async def handle_many(self, ticks: list[Tick]) -> None:
+        """Fires the ticks popped together, each at its time, then records them and pushes
+        their next ticks: the bookkeeping of one does not hold up the fires of the others."""
+        fired = await asyncio.gather(*(self._guarded(t, self._fire_tick(t)) for t in ticks))
+        await asyncio.gather(*(self._guarded(f.tick, self._finish(f)) for f in fired if f))
+
+    async def _guarded(self, tick: Tick, step: Awaitable[T]) -> T | None:
         try:
-            await self.handle(tick)
+            return await step
         except DynoqError as exc:  # Redis away: the tick comes back when its lease runs out
             log.warning("schedule %r: %s", tick.name, exc)
             with contextlib.suppress(DynoqError):
                 await self.schedules.ticks.nack(tick.message, delay=RETRY_AFTER_ERROR_SECONDS)
+            return None
 
-    async def handle(self, tick: Tick) -> None:
+    async def _fire_tick(self, tick: Tick) -> Fired | None:
         schedules = self.schedules
         schedule = await schedules.get(tick.name)
         if schedule is None or schedule.paused or schedule.rev != tick.rev:
             # deleted, paused, or changed: whoever changed it armed the tick it needs
             await schedules.ticks.ack(tick.message)
-            return
+            return None
         now = await schedules.now_ms()
-        if schedules.clock is None and 0 < tick.fire_ms - now <= TICK_LEAD_MS * 4:
-            await asyncio.sleep((tick.fire_ms - now) / 1000)  # taken early on purpose
-            now = await schedules.now_ms()
+        if schedules.clock is None and tick.fire_ms - now <= TICK_LEAD_MS * 4:
+            while now < tick.fire_ms:  # taken early on purpose; a timer may wake a ms early
+                await asyncio.sleep((tick.fire_ms - now) / 1000)
+                now = await schedules.now_ms()
         plan = plan_tick(schedule, tick.fire_ms, now)
         if plan.missed:
             self.metrics.misses.inc(plan.missed)
             log.warning("schedule %r: %d late fire(s) not run", tick.name, plan.missed)
+        docs = []
         for fire_ms in plan.fires:
             if tick.message.attempts > 1 and await schedules.executed(schedule.name, fire_ms):
                 self.metrics.fires.labels(_kind(schedule), "repeated").inc()
                 continue
-            doc = await self.fire(schedule, fire_ms)
-            self.metrics.lateness.observe(max(0, doc["executionTime"] - fire_ms) / 1000)
+            docs.append(await self.fire(schedule, fire_ms))
+        return Fired(tick, schedule, plan.next_ms, now, docs)
+
+    async def _finish(self, fired: Fired) -> None:
+        schedules, schedule, tick = self.schedules, fired.schedule, fired.tick
+        for doc in fired.docs:
+            self.metrics.lateness.observe(
+                max(0, doc["executionTime"] - doc["scheduledTime"]) / 1000
+            )
             await schedules.record(schedule, doc)
             outcome = "repeated" if doc.pop("duplicate", False) else doc["state"].lower()
             self.metrics.fires.labels(_kind(schedule), outcome).inc()
-        if plan.next_ms is None:
+        if fired.next_ms is None:
             await schedules.ticks.ack(tick.message)  # past its end time: no more ticks
         else:
-            await schedules.push_tick(schedule, plan.next_ms, now)
+            await schedules.push_tick(schedule, fired.next_ms, fired.now_ms)
         latest = await schedules.get(tick.name)  # changed meanwhile? its tick wins
         if latest is None or latest.paused:
             await schedules.ticks.remove(tick.name)
