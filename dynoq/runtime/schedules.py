@@ -28,11 +28,14 @@ from typing import Any
 
 from dynoq.backend.connect import AsyncClient, async_client
 from dynoq.backend.queue import AsyncQueue
-from dynoq.backend.registry import alookup
+from dynoq.backend.registry import alookup, aregister
 from dynoq.backend.runner import translated_errors
 from dynoq.backend.scripts import script_source
 from dynoq.core.clock import Clock
+from dynoq.core.codec import encode_payload
+from dynoq.core.keys import shard_of
 from dynoq.core.models import Message
+from dynoq.core.ops import MOVE_LIMIT
 from dynoq.core.schedule import (
     MessageAction,
     Schedule,
@@ -54,6 +57,10 @@ CLOCK_REFRESH_SECONDS = 10.0
 # on its own clock, so the fire does not also wait for the queue's wake-up.
 TICK_LEAD_MS = 100
 REPAIR_BATCH = 500
+# How long a fire's marker outlives a push whose execution was never recorded (the scheduler
+# died in between): a repeat of that fire within this time pushes nothing, even when the first
+# message was consumed meanwhile.
+FIRE_MARKER_TTL_SECONDS = 24 * 3600.0
 PARSED_CACHE = 10_000  # definitions kept parsed, by their stored bytes
 
 
@@ -63,6 +70,12 @@ class ScheduleKeys:
     state: str
     executions: str
     by_time: str
+
+
+def fire_marker_key(shard_ready_key: str, message_id: str) -> str:
+    """The marker of one fire's push, under the target shard's hash tag (the shard's keys all
+    end ``:<kind>`` after the tag)."""
+    return f"{shard_ready_key.rsplit(':', 1)[0]}:fired:{message_id}"
 
 
 def schedule_keys(namespace: str) -> ScheduleKeys:
@@ -95,6 +108,7 @@ class Schedules:
             client, TICK_QUEUE, namespace=namespace, unack_timeout=TICK_LEASE_SECONDS, clock=clock
         )
         self._record = client.register_script(script_source("schedules/record"))
+        self._fire = client.register_script(script_source("schedules/fire"))
         self._queues: dict[str, AsyncQueue] = {}
         self._owns_client = False
         self._offset: tuple[float, float] | None = None  # (server - local seconds, when read)
@@ -325,8 +339,9 @@ class Schedules:
 
     # -- fires and executions ---------------------------------------------------------------
     async def fire_message(self, schedule: Schedule, fire_ms: int) -> dict[str, Any]:
-        """Ensures the fire's message (its id is derived from the fire time, so a repeated fire
-        of a message still queued adds nothing); the execution document."""
+        """Pushes the fire's message unless this fire pushed it before (its id derives from
+        the fire time, and a marker on the target shard remembers the push until the
+        execution is recorded, or FIRE_MARKER_TTL_SECONDS); the execution document."""
         action = schedule.action
         assert isinstance(action, MessageAction)
         queue = await self._queue(action.queue)
@@ -337,9 +352,23 @@ class Schedules:
             mid = message_id(action.id, schedule.name, fire_ms)
         except (KeyError, IndexError, ValueError) as exc:
             raise InvalidArgument(f"message id template: {exc}", field="message.id") from None
-        pushed = await queue.ensure(Message(mid, payload, priority=action.priority))
+        spec = queue.spec
+        keys = spec.keys[shard_of(mid, spec.shards)].all
+        marker = fire_marker_key(keys[0], mid)
+        args = [
+            "" if self.clock is None else self.clock.now_ms(),
+            spec.channel,
+            MOVE_LIMIT,
+            mid,
+            action.priority,
+            0,
+            encode_payload(payload, spec.max_payload_bytes),
+            round(FIRE_MARKER_TTL_SECONDS * 1000),
+        ]
+        with translated_errors():
+            pushed = await self._fire(keys=[*keys, marker], args=args)
         doc = self.execution(schedule, fire_ms, "EXECUTED")
-        doc.update(queue=action.queue, messageId=mid, duplicate=not pushed)
+        doc.update(queue=action.queue, messageId=mid, duplicate=not pushed, _marker=marker)
         return doc
 
     async def _queue(self, name: str) -> AsyncQueue:
@@ -347,7 +376,9 @@ class Schedules:
         if queue is None:
             entry = await alookup(self.client, self.namespace, name)
             options = entry.options() if entry is not None else {"namespace": self.namespace}
-            queue = self._queues[name] = AsyncQueue(self.client, name, **options)
+            queue = AsyncQueue(self.client, name, **options)
+            await aregister(self.client, queue.spec)
+            self._queues[name] = queue
         return queue
 
     def execution(self, schedule: Schedule, fire_ms: int, state: str) -> dict[str, Any]:
@@ -372,6 +403,7 @@ class Schedules:
 
     async def record(self, schedule: Schedule, doc: dict[str, Any]) -> bool:
         """Keeps an execution and the schedule's last fire; True if it is new."""
+        marker = doc.pop("_marker", None)
         last = {k: doc.get(k) for k in ("executionId", "scheduledTime", "executionTime", "state")}
         keys = [self.keys.executions, self.keys.by_time, self.keys.state]
         args = [
@@ -383,7 +415,10 @@ class Schedules:
             MAX_EXECUTIONS,
         ]
         with translated_errors():
-            return bool(await self._record(keys=keys, args=args))
+            new = bool(await self._record(keys=keys, args=args))
+            if marker:  # recorded: a repeat now finds the record, the marker may go
+                await self.client.delete(marker)
+        return new
 
     async def executions(
         self,

@@ -141,3 +141,29 @@ async def test_an_interval_counts_from_its_start(schedules, scheduler, clock, ta
     clock.advance(15)
     await scheduler.run_once()
     assert await ids(target) == [f"later:{start}", f"later:{start + 10_000}"]
+
+
+async def test_a_fire_repeated_after_its_message_was_consumed_pushes_nothing(
+    schedules, scheduler, clock, target
+):
+    saved = await schedules.create(every(5))
+    clock.advance(5)
+    [tick] = await schedules.pop_ticks(1, 0)
+    await schedules.fire_message(saved, tick.fire_ms)
+    # the scheduler dies here, before recording; a worker takes and acks the message
+    [message] = await target.pop(1)
+    assert await target.ack(message)
+    clock.advance(11)
+    [again] = await schedules.pop_ticks(1, 0)
+    await scheduler.handle(again)
+    fired = await ids(target)
+    assert f"beat:{tick.fire_ms}" not in fired and len(fired) == 2  # only the later fires
+    total, _ = await schedules.executions("beat")
+    assert total == 3
+
+
+async def test_markers_go_once_fires_are_recorded(schedules, scheduler, clock, redis_url):
+    await schedules.create(every(0))
+    clock.advance(3)
+    await scheduler.run_once()
+    assert [k async for k in schedules.client.scan_iter(match="*:fired:*")] == []
