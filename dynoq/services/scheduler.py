@@ -132,8 +132,11 @@ class Scheduler:
     async def _guarded(self, tick: Tick, step: Awaitable[T]) -> T | None:
         try:
             return await step
-        except DynoqError as exc:  # Redis away: the tick comes back when its lease runs out
-            log.warning("schedule %r: %s", tick.name, exc)
+        except Exception as exc:  # the tick comes back: now, or when its lease runs out
+            if isinstance(exc, DynoqError):
+                log.warning("schedule %r: %s", tick.name, exc)
+            else:
+                log.exception("schedule %r failed", tick.name)
             with contextlib.suppress(DynoqError):
                 await self.schedules.ticks.nack(tick.message, delay=RETRY_AFTER_ERROR_SECONDS)
             return None
