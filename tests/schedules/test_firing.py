@@ -28,7 +28,9 @@ async def ids(queue):
     return sorted(m.id for m in await queue.peek(1000))
 
 
-async def test_fires_once_per_fire_time_and_arms_the_next(schedules, scheduler, clock, target):
+async def test_fires_once_per_fire_time_and_arms_the_next(
+    schedules, scheduler, clock, target, registry
+):
     saved = await schedules.create(every(10))
     start = saved.timing.anchor_ms
     assert await scheduler.run_once() == 0  # nothing due yet
@@ -46,6 +48,11 @@ async def test_fires_once_per_fire_time_and_arms_the_next(schedules, scheduler, 
         start + 10_000,
     ]
     assert (await schedules.last_fires(["beat"]))["beat"]["scheduledTime"] == start + 20_000
+    fires = registry.get_sample_value(
+        "dynoq_schedule_fires_total", {"action": "message", "outcome": "executed"}
+    )
+    assert fires == 2
+    assert registry.get_sample_value("dynoq_schedule_lateness_seconds_count") == 2
 
 
 async def test_a_tick_handled_twice_fires_once(schedules, scheduler, clock, target):
