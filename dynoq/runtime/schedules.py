@@ -23,7 +23,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from dynoq.backend.connect import AsyncClient, async_client
@@ -233,6 +233,14 @@ class Schedules:
                 if raw is not None:
                     out[name] = schedule_from_record(json.loads(raw))
         return out
+
+    async def update(self, name: str, **changes: Any) -> Schedule:
+        """Changes fields of a stored schedule (``timing``, ``action``, ``catch_up``, ...)."""
+        schedule = await self.require(name)
+        unknown = set(changes) - {f.name for f in fields(Schedule)} | ({"name"} & set(changes))
+        if unknown:
+            raise InvalidArgument(f"cannot change {', '.join(sorted(unknown))}", field="name")
+        return await self.save(replace(schedule, **changes))
 
     async def delete(self, name: str) -> None:
         await self.require(name)

@@ -7,7 +7,7 @@ import pytest
 
 from dynoq import AsyncQueue, CatchUp, MessageAction, Schedule, Timing
 from dynoq.backend.connect import async_client
-from dynoq.errors import Conflict, NotFound
+from dynoq.errors import Conflict, InvalidArgument, NotFound
 
 
 @pytest.fixture
@@ -85,7 +85,9 @@ async def test_pause_resume_update_delete(schedules, scheduler, clock, target):
     clock.advance(10)
     await scheduler.run_once()
     assert len(await ids(target)) == 1  # the fires while paused are skipped, not caught up
-    await schedules.save(every(0, paused=False))  # now every second
+    await schedules.update("beat", timing=Timing(cron="* * * * * *"))  # now every second
+    with pytest.raises(InvalidArgument, match="cannot change colour"):
+        await schedules.update("beat", colour="red")
     before = len(await ids(target))
     clock.advance(3)
     await scheduler.run_once()
