@@ -100,11 +100,11 @@ def test_every_service_warns_when_redis_would_evict(namespace, tmp_path: Path):
         args = ("--redis-url", server.url, "--namespace", namespace)
         logs = {
             name: tmp_path / f"{name}.log"
-            for name in ("server", "worker", "sweeper", "decider", "workflow-sweeper")
+            for name in ("server", "worker", "sweeper", "decider", "workflow-sweeper", "scheduler")
         }
         start_server(running, server.url, namespace, log=logs["server"])
         running.dynoq("worker", "noop:worker", *args, cwd=tmp_path, log=logs["worker"])
-        for name in ("sweeper", "decider", "workflow-sweeper"):
+        for name in ("sweeper", "decider", "workflow-sweeper", "scheduler"):
             running.dynoq(name, *args, log=logs[name])
         for name, log in logs.items():
             wait_until(
