@@ -208,6 +208,14 @@ class WorkflowStore:
             pipe.hset(f"{self.ns}:wfsummary", wf.workflow_id, pack(summary))
             await pipe.execute()
 
+    async def count_by_type_and_status(self, pairs: list[tuple[str, WorkflowStatus]]) -> list[int]:
+        """How many workflows of each (type, status), from the indexes (no summary is read)."""
+        with translated_errors():
+            pipe = self.client.pipeline(transaction=False)
+            for workflow_type, status in pairs:
+                pipe.zcard(self._index("type", workflow_type, "status", str(status)))
+            return [int(n) for n in await pipe.execute()]
+
     async def ids_by_status(
         self, status: WorkflowStatus, count: int, after: float = 0, before: float | None = None
     ) -> list[tuple[str, float]]:
