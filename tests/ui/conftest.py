@@ -41,7 +41,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -79,11 +79,12 @@ class Stack:
         return self.loop.run(coro)
 
 
-def _start_server(loop: Loop, config: ServerConfig) -> asyncio.Event:
+def start_server(loop: Loop, config: ServerConfig) -> tuple[asyncio.Event, Future[None]]:
+    """Runs ``dynoq server`` on the loop; set the event, then wait for the future, to stop it."""
     stop: asyncio.Event = loop.run(_make_event())
-    asyncio.run_coroutine_threadsafe(server.run(config, stop=stop), loop.loop)
+    running = asyncio.run_coroutine_threadsafe(server.run(config, stop=stop), loop.loop)
     wait_until(lambda: _listening(config.port), timeout=20, message="dynoq server did not start")
-    return stop
+    return stop, running
 
 
 async def _make_event() -> asyncio.Event:
@@ -99,14 +100,16 @@ def _listening(port: int) -> bool:
 def stack(redis_server: RedisServer) -> Iterator[Stack]:
     namespace = "ui" + uuid.uuid4().hex[:8]
     loop = Loop()
-    port = _free_port()
+    port = free_port()
     config = ServerConfig(redis_url=redis_server.url, namespace=namespace, port=port)
-    stop = _start_server(loop, config)
+    stop, serving = start_server(loop, config)
+
+    jobs: list[asyncio.Task[None]] = []
 
     async def setup() -> tuple[WorkflowEngine, AsyncQueue, asyncio.Event]:
         engine = WorkflowEngine.from_url(redis_server.url, namespace)
         decider_stop = asyncio.Event()
-        asyncio.create_task(Decider(engine, 8).run(decider_stop))
+        jobs.append(asyncio.create_task(Decider(engine, 8).run(decider_stop)))
         queue = AsyncQueue.from_url(
             redis_server.url, "emails", namespace=namespace, max_deliveries=1, unack_timeout=3600
         )
@@ -124,11 +127,12 @@ def stack(redis_server: RedisServer) -> Iterator[Stack]:
     async def teardown() -> None:
         decider_stop.set()
         stop.set()
-        await asyncio.sleep(0.3)
+        await asyncio.gather(*jobs)
         await queue.aclose()
         await engine.aclose()
 
     loop.run(teardown())
+    serving.result(10)
     loop.close()
 
 

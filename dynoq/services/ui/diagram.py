@@ -51,7 +51,7 @@ _SHAPES: Mapping[TaskType, str] = {
 
 
 def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 @dataclass
@@ -66,9 +66,9 @@ class _Graph:
         name = f"n{self.count}"
         ran = self.latest.get(wt.task_reference_name)
         fill, ink = STATUS_COLOURS.get(ran.status, NOT_RUN) if ran else NOT_RUN
-        label = f"{wt.task_reference_name}\\n{wt.type.value}"
+        label = f"{wt.task_reference_name}\n{wt.type.value}"
         if wt.type is not TaskType.SIMPLE and wt.name != wt.task_reference_name:
-            label = f"{wt.task_reference_name}\\n{wt.type.value}: {wt.name}"
+            label = f"{wt.task_reference_name}\n{wt.type.value}: {wt.name}"
         attrs = {
             "label": label,
             "shape": _SHAPES.get(wt.type, "box"),
