@@ -126,8 +126,9 @@ def test_json_lines_point_at_the_path_or_its_nearest_parent() -> None:
 
 
 def test_chart_scales_to_a_round_top_and_skips_missing_minutes() -> None:
-    assert [nice_ceiling(v) for v in (0, 5, 6, 11, 26, 999)] == [5, 5, 10, 25, 50, 1000]
+    assert [nice_ceiling(v) for v in (0, 4, 5, 9, 21, 41, 999)] == [4, 4, 8, 20, 40, 80, 2000]
     chart = line_chart([10, 11, 12], {"ready": [None, 6, 3]}, {"ready": "#000"}, 12)
     [series] = chart.series
     assert len(series.points.split()) == 2 and series.last == 3
-    assert chart.y_ticks[-1][1] == "10"
+    assert [label for _, label in chart.y_ticks] == ["0", "2", "4", "6", "8"]
+    assert series.end == tuple(float(n) for n in series.points.split()[-1].split(","))

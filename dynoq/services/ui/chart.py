@@ -19,6 +19,7 @@ class Series:
     colour: str
     points: str  # "x,y x,y ..." for <polyline points>
     last: int | None
+    end: tuple[float, float] | None  # the latest point, drawn as a dot
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,14 +33,14 @@ class Chart:
 
 
 def nice_ceiling(value: float) -> int:
-    """The smallest of 1, 2, 5 times a power of ten that is at least ``value`` (5 at least)."""
-    top = 5
-    while top < value:
-        for step in (2, 2.5, 2):
-            top = int(top * step)
+    """The smallest of 4, 8, 20, 40, 80, 200, ... (4 times 1, 2 or 5 times a power of ten) at
+    least ``value``: a top whose quarters are whole, round numbers."""
+    scale = 1
+    while True:
+        for top in (4 * scale, 8 * scale, 20 * scale):
             if top >= value:
-                break
-    return top
+                return top
+        scale *= 10
 
 
 def line_chart(
@@ -63,9 +64,11 @@ def line_chart(
 
     series = []
     for name, vs in values.items():
-        points = " ".join(f"{x(i)},{y(v)}" for i, v in enumerate(vs) if v is not None)
+        drawn = [(x(i), y(v)) for i, v in enumerate(vs) if v is not None]
+        points = " ".join(f"{px},{py}" for px, py in drawn)
         last = next((v for v in reversed(vs) if v is not None), None)
-        series.append(Series(name, colours.get(name, "#333"), points, last))
+        end = drawn[-1] if drawn else None
+        series.append(Series(name, colours.get(name, "#333"), points, last, end))
     y_ticks = [(y(top_value * k // 4), f"{top_value * k // 4:,}") for k in range(5)]
     x_ticks = []
     for i, minute in enumerate(minutes):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import shutil
+import subprocess
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -160,6 +161,20 @@ def workflow_dot(
     return "\n".join([*head, *graph.lines, "}"]) + "\n"
 
 
+def _run_dot(path: str, source: str) -> subprocess.CompletedProcess[bytes]:
+    # close_fds=False (Python's fds are not inheritable anyway) and an absolute path let
+    # subprocess use posix_spawn instead of fork: a fork of a process whose other threads hold
+    # locks (V8's, in a server that runs JavaScript tasks) can hang the child before its exec.
+    return subprocess.run(
+        [path, "-Tsvg"],
+        input=source.encode(),
+        capture_output=True,
+        timeout=DOT_TIMEOUT_SECONDS,
+        close_fds=False,
+        check=False,
+    )
+
+
 class DotMissing(Exception):
     """Graphviz's dot is not on PATH."""
 
@@ -185,23 +200,13 @@ class DiagramRenderer:
         path = shutil.which(self.binary)
         if path is None:
             raise DotMissing(INSTALL_HINT)
-        proc = await asyncio.create_subprocess_exec(
-            path,
-            "-Tsvg",
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
         try:
-            out, err = await asyncio.wait_for(
-                proc.communicate(source.encode()), DOT_TIMEOUT_SECONDS
-            )
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-            raise
-        if proc.returncode != 0:
-            raise RuntimeError(f"dot failed: {err.decode(errors='replace').strip()}")
+            done = await asyncio.to_thread(_run_dot, path, source)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"dot took longer than {DOT_TIMEOUT_SECONDS} s") from None
+        if done.returncode != 0:
+            raise RuntimeError(f"dot failed: {done.stderr.decode(errors='replace').strip()}")
+        out = done.stdout
         text = out.decode()
         svg = text[text.find("<svg") :]  # drop the XML prolog and doctype: inline in HTML
         self._cache[key] = svg
