@@ -4,13 +4,13 @@ PYTHON ?= python3
 VENV := .venv
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test bench bench-peers bench-http bench-ui lint redis-server graphviz chromium
+.PHONY: demo test bench bench-peers bench-http bench-ui lint redis-server test-tools graphviz chromium
 
 demo: redis-server graphviz $(INSTALLED)
 	$(VENV)/bin/dynoq demo
 
 # the UI's browser tests drive Debian's chromium (never a browser download) and draw with dot
-test: redis-server graphviz chromium $(INSTALLED)
+test: redis-server test-tools graphviz chromium $(INSTALLED)
 	$(VENV)/bin/pytest
 
 bench: redis-server $(INSTALLED)
@@ -53,6 +53,14 @@ graphviz:
 
 chromium:
 	$(call apt_install,chromium fonts-dejavu-core,chromium)
+
+# What tests/deploy runs for real: promtool and Prometheus, docker-compose's config check.
+test-tools:
+	@if ! command -v promtool >/dev/null 2>&1 || ! command -v docker-compose >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus docker-compose >/dev/null; \
+	fi
 
 $(INSTALLED): pyproject.toml
 	@if ! $(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1; then \
