@@ -194,3 +194,30 @@ def test_tasks_page_shows_queues_workers_and_finds_a_task(page: Watched, stack: 
     p.locator("#found-task").get_by_role("link").click()
     expect(p.locator(".task-panel:target")).to_contain_text("worker-charge")
     fits_phone(p)
+
+
+def test_remove_dead_letters_then_purge_after_typing_the_name(page: Watched, stack: Stack) -> None:
+    from dynoq import AsyncQueue, Message
+
+    async def scratch() -> None:
+        queue = AsyncQueue.from_url(
+            stack.redis_url, "scratch", namespace=stack.namespace, max_deliveries=1
+        )
+        await queue.push([Message("a", 1), Message("b", 2), Message("c", 3)])
+        for message in await queue.pop(2):
+            await queue.nack(message)  # dead
+        await queue.aclose()
+
+    stack.call(scratch())
+    p = page.open("/ui/queues/scratch?state=dead")
+    expect(p.locator("#messages tbody tr")).to_have_count(2)
+    p.get_by_role("button", name="Remove all").click()
+    expect(p.locator(".notice")).to_have_text("removed 2 dead letters")
+    p.get_by_text("Purge this queue").click()
+    purge = p.get_by_role("button", name="Purge scratch")
+    p.get_by_label("Queue name").fill("scratc")
+    expect(purge).to_be_disabled()
+    p.get_by_label("Queue name").fill("scratch")
+    purge.click()
+    expect(p.locator(".notice")).to_have_text("purged and removed queue scratch")
+    expect(p.locator("#queues")).not_to_contain_text("scratch")
