@@ -30,7 +30,7 @@ def test_login_once_then_the_cookie_carries_the_token(browser: Any, guarded: str
     context = browser.new_context(viewport=LAPTOP)
     page = Watched(context.new_page(), guarded)
     p = page.page
-    p.goto(guarded + "/ui/queues/emails")
+    p.goto(guarded + "/ui/queues/emails?state=dead&offset=0")
     assert "/ui/login" in p.url
     p.get_by_label("Token").fill("wrong")
     p.get_by_role("button", name="Log in").click()
@@ -39,6 +39,7 @@ def test_login_once_then_the_cookie_carries_the_token(browser: Any, guarded: str
     p.get_by_label("Token").fill(TOKEN)
     p.get_by_role("button", name="Log in").click()
     expect(p.locator("h1")).to_contain_text("emails")  # back where it was going
+    assert p.url.endswith("/ui/queues/emails?state=dead&offset=0")
     [cookie] = [c for c in context.cookies() if c["name"] == "dynoq_ui_token"]
     assert (cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == (True, "Strict", "/ui")
     p.goto(guarded + "/ui/workflows")  # no second login

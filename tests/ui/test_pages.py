@@ -221,3 +221,18 @@ def test_remove_dead_letters_then_purge_after_typing_the_name(page: Watched, sta
     purge.click()
     expect(p.locator(".notice")).to_have_text("purged and removed queue scratch")
     expect(p.locator("#queues")).not_to_contain_text("scratch")
+
+
+def test_skip_a_task_then_rerun_from_it(page: Watched, stack: Stack) -> None:
+    workflow_id = stack.call(stack.engine.start_workflow("invoice", {}, correlation_id="ui-skip"))
+    p = page.open(f"/ui/workflows/{workflow_id}")
+    p.get_by_label("Skip").select_option("bill")
+    p.get_by_role("button", name="Skip").click()
+    expect(p.locator(".notice")).to_have_text("skip: done")
+    expect(p.locator("#wf-status")).to_have_text("COMPLETED")
+    expect(row(p, "#tasks", "bill")).to_contain_text("SKIPPED")
+    p.get_by_label("Rerun from").select_option(label="bill (SKIPPED)")
+    p.get_by_role("button", name="Rerun").click()
+    expect(p.locator("#wf-status")).to_have_text("RUNNING")
+    wf = stack.call(stack.engine.get_workflow(workflow_id))
+    assert [t.status.value for t in wf.tasks] == ["SCHEDULED"]

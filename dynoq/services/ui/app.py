@@ -138,7 +138,10 @@ async def logout(request: web.Request) -> web.StreamResponse:
 def build_ui(config: ServerConfig) -> web.Application:
     from dynoq.services.ui import definitions, overview, queues, workflows
 
-    ui = web.Application(middlewares=[error_pages, auth.middleware(config.tokens)])
+    ui = web.Application(
+        middlewares=[error_pages, auth.middleware(config.tokens)],
+        client_max_size=config.max_body_bytes,
+    )
     ui[TOKENS] = tuple(config.tokens)
     ui[RENDERER] = DiagramRenderer()
     env = aiohttp_jinja2.setup(

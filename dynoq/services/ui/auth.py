@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -76,7 +76,7 @@ def middleware(tokens: Sequence[str]) -> Middleware:
             and not token_accepted(request_token(request), tokens)
         ):
             if request.method == "GET":
-                raise web.HTTPSeeOther(f"/ui/login?next={request.path_qs}")
+                raise web.HTTPSeeOther("/ui/login?" + urlencode({"next": request.path_qs}))
             raise web.HTTPUnauthorized(text="log in at /ui/login first")
         if request.method == "POST":
             form = await request.post()
