@@ -1,6 +1,6 @@
 """The UI's browser tests: one ``dynoq server`` (with a decider) on a background event loop,
 seeded once per session, and one headless Debian ``chromium`` driven by Playwright for the whole
-session (never a browser download: ``executable_path`` is the system's). Every page a test opens
+package (never a browser download: ``executable_path`` is the system's). Every page a test opens
 records console errors, failed requests and error responses; the test fails on any of them."""
 
 from __future__ import annotations
@@ -136,7 +136,10 @@ def stack(redis_server: RedisServer) -> Iterator[Stack]:
     loop.close()
 
 
-@pytest.fixture(scope="session")
+# One browser for all of tests/ui, closed when the run leaves the package: while Playwright's
+# sync API is active it holds an event loop on the main thread, which the asyncio tests of
+# other packages need.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (make test does)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -28,9 +29,10 @@ async def queue_rows(request: web.Request) -> list[dict[str, Any]]:
     entries = await queues.entries()
     names = [e.name for e in entries]
     _, hour = await request.app[SAMPLER].hour(names)
+    opened = [await queues.get(entry.name) for entry in entries]
+    all_stats = await asyncio.gather(*(queue.stats() for queue in opened))
     rows = []
-    for entry in entries:
-        stats = await (await queues.get(entry.name)).stats()
+    for entry, stats in zip(entries, all_stats, strict=True):
         series = hour[entry.name]
         # the last whole minute: the current one is still being counted
         pushed, acked = series["pushed"][-2], series["acked"][-2]
@@ -82,9 +84,9 @@ async def tasks(request: web.Request) -> web.Response:
         )
     names = sorted(task_types)
     sizes = await wf.queue_sizes(names)
+    all_polls = await asyncio.gather(*(wf.poll_data(name) for name in names))
     rows = []
-    for name in names:
-        polls = await wf.poll_data(name)
+    for name, polls in zip(names, all_polls, strict=True):
         last = max((p.get("lastPollTime", 0) for p in polls), default=0)
         rows.append({"name": name, "size": sizes[name], "polls": polls, "last_poll": last})
     found: dict[str, Any] | None = None

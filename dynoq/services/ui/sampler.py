@@ -66,9 +66,10 @@ class Sampler:
         key = minute_key(self.directory.namespace, minute)
         counts: dict[str, int] = {}
         added: dict[str, int] = {}
-        for entry in await self.directory.entries():
-            queue = await self.directory.get(entry.name)
-            stats = await queue.stats()
+        entries = await self.directory.entries()
+        opened = [await self.directory.get(entry.name) for entry in entries]
+        all_stats = await asyncio.gather(*(queue.stats() for queue in opened))
+        for entry, stats in zip(entries, all_stats, strict=True):
             for state in STATES:
                 counts[f"{state}:{entry.name}"] = getattr(stats, state)
             for series in RATES:

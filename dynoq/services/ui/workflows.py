@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -171,9 +172,10 @@ async def execution(request: web.Request) -> web.Response:
         diagram = await request.app[RENDERER].svg(workflow_dot(definition, workflow.tasks, links))
     except DotMissing as exc:
         diagram_problem = str(exc)
-    logs = {}
-    for task in workflow.tasks:
-        logs[task.task_id] = await wf.store.logs(workflow.workflow_id, task.task_id)
+    found = await asyncio.gather(
+        *(wf.store.logs(workflow.workflow_id, t.task_id) for t in workflow.tasks)
+    )
+    logs = {t.task_id: entries for t, entries in zip(workflow.tasks, found, strict=True)}
     now = int(datetime.now(UTC).timestamp() * 1000)
     return page(
         request,
