@@ -13,7 +13,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,6 @@ class Stack:
     engine: WorkflowEngine
     queue: AsyncQueue
     seeded: Seeded
-    stops: list[asyncio.Event] = field(default_factory=list)
 
     def call(self, coro: Any) -> Any:
         return self.loop.run(coro)

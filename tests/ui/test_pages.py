@@ -236,3 +236,22 @@ def test_skip_a_task_then_rerun_from_it(page: Watched, stack: Stack) -> None:
     expect(p.locator("#wf-status")).to_have_text("RUNNING")
     wf = stack.call(stack.engine.get_workflow(workflow_id))
     assert [t.status.value for t in wf.tasks] == ["SCHEDULED"]
+
+
+def test_unknown_things_get_a_page_that_says_so(page: Watched, stack: Stack) -> None:
+    p = page.page
+    for path, status, says in (
+        ("/ui/workflows/no-such-id", 404, "no workflow no-such-id"),
+        ("/ui/queues/no-such-queue", 404, "queue 'no-such-queue' does not exist"),
+        ("/ui/definitions/order/x", 400, "version must be a whole number"),
+        ("/ui/workflows?status=SLEEPING", 400, "no status 'SLEEPING'"),
+    ):
+        response = p.goto(stack.url + path)
+        assert response is not None and response.status == status
+        expect(p.locator("h1")).to_have_text(str(status))
+        expect(p.locator(".problem")).to_contain_text(says)
+    # the four error answers this test asked for, each also logged by Chromium
+    answers = [x for x in page.problems if ": GET " in x]
+    logged = [x for x in page.problems if x.startswith("console: Failed to load resource")]
+    assert (len(answers), len(logged), len(page.problems)) == (4, 4, 8)
+    page.problems.clear()

@@ -78,8 +78,7 @@ def page(
         "logged_in": bool(request.app[TOKENS]),
         "path": request.path,
     }
-    response = aiohttp_jinja2.render_template(template, request, {**base, **context}, status=status)
-    return response
+    return aiohttp_jinja2.render_template(template, request, {**base, **context}, status=status)
 
 
 def back(url: str, msg: str = "", err: str = "") -> web.HTTPSeeOther:

@@ -68,14 +68,18 @@ async def _diagram(request: web.Request, definition: WorkflowDef) -> tuple[str, 
         return "", str(exc)
 
 
+def _version(request: web.Request) -> int | None:
+    raw = request.match_info.get("version")
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        raise InvalidArgument(f"version must be a whole number, not {raw!r}") from None
+
+
 async def workflow_definition(request: web.Request) -> web.Response:
     wf = engine(request)
     name = request.match_info["name"]
-    raw_version = request.match_info.get("version")
-    try:
-        version = int(raw_version) if raw_version is not None else None
-    except ValueError:
-        raise InvalidArgument(f"version must be a whole number, not {raw_version!r}") from None
+    version = _version(request)
     definition = await wf.get_workflow_def(name, version)
     doc = definition.raw or workflow_def_to_doc(definition)
     text = json.dumps(doc, indent=2)
@@ -133,7 +137,7 @@ def _rejected(
 
 async def start(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
-    version = int(request.match_info["version"])
+    version = _version(request) or 0
     form = await form_fields(request)
     here = definition_url(name, version)
     try:
