@@ -33,6 +33,7 @@ STATUS_COLOURS: Mapping[str, tuple[str, str]] = {
     TaskStatus.SKIPPED: ("#eeeeee", "#777777"),
 }
 NOT_RUN = ("#ffffff", "#9a9a9a")
+DEFINITION_ONLY = ("#f4f7fc", "#3b4b66")  # a definition's graph, with no execution to show
 INSTALL_HINT = (
     "Diagrams need Graphviz's dot program, which is not installed on this server: "
     "apt-get install graphviz (Debian, Ubuntu), dnf install graphviz (Fedora), "
@@ -59,6 +60,7 @@ def _quote(text: str) -> str:
 class _Graph:
     latest: Mapping[str, Task]
     link: Mapping[str, str]
+    execution: bool
     lines: list[str] = field(default_factory=list)
     count: int = 0
 
@@ -66,7 +68,8 @@ class _Graph:
         self.count += 1
         name = f"n{self.count}"
         ran = self.latest.get(wt.task_reference_name)
-        fill, ink = STATUS_COLOURS.get(ran.status, NOT_RUN) if ran else NOT_RUN
+        idle = NOT_RUN if self.execution else DEFINITION_ONLY
+        fill, ink = STATUS_COLOURS.get(ran.status, idle) if ran else idle
         label = f"{wt.task_reference_name}\n{wt.type.value}"
         if wt.type is not TaskType.SIMPLE and wt.name != wt.task_reference_name:
             label = f"{wt.task_reference_name}\n{wt.type.value}: {wt.name}"
@@ -75,8 +78,8 @@ class _Graph:
             "shape": _SHAPES.get(wt.type, "box"),
             "fillcolor": fill,
             "color": ink,
-            "fontcolor": "#222222" if ran else ink,
-            "tooltip": f"{wt.task_reference_name} ({ran.status.value if ran else 'not run'})",
+            "fontcolor": "#222222" if ran or not self.execution else ink,
+            "tooltip": _tooltip(wt, ran, self.execution),
             "id": "node-" + _safe_id(wt.task_reference_name),
         }
         if wt.type is TaskType.SUB_WORKFLOW:
@@ -124,6 +127,12 @@ class _Graph:
         return [(name, "")]
 
 
+def _tooltip(wt: WorkflowTask, ran: Task | None, execution: bool) -> str:
+    if not execution:
+        return f"{wt.task_reference_name}: {wt.type.value} {wt.name}"
+    return f"{wt.task_reference_name} ({ran.status.value if ran else 'not run'})"
+
+
 def _safe_id(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)
 
@@ -138,12 +147,13 @@ def latest_by_ref(tasks: Sequence[Task]) -> dict[str, Task]:
 
 def workflow_dot(
     definition: WorkflowDef,
-    tasks: Sequence[Task] = (),
+    tasks: Sequence[Task] | None = None,
     link: Mapping[str, str] | None = None,
 ) -> str:
-    """``dot`` source of the definition's graph; with ``tasks``, coloured by their status.
+    """``dot`` source of the definition's graph; with ``tasks`` (an execution's, even none
+    yet), coloured by their status.
     ``link`` maps a reference name to the URL its node opens."""
-    graph = _Graph(latest_by_ref(tasks), link or {})
+    graph = _Graph(latest_by_ref(tasks or ()), link or {}, execution=tasks is not None)
     head = [
         "digraph workflow {",
         '  graph [rankdir=TB, nodesep=0.3, ranksep=0.35, bgcolor="transparent",'
