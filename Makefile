@@ -56,11 +56,8 @@ chromium:
 
 # What tests/deploy runs for real: promtool and Prometheus, docker-compose's config check.
 test-tools:
-	@if ! command -v promtool >/dev/null 2>&1 || ! command -v docker-compose >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus docker-compose >/dev/null; \
-	fi
+	$(call apt_install,prometheus,promtool)
+	$(call apt_install,docker-compose,docker-compose)
 
 $(INSTALLED): pyproject.toml
 	@if ! $(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1; then \
