@@ -24,7 +24,7 @@ class WorkerProcess:
             BENCH_URL=peer.url,
             BENCH_SINK=str(sink_path),
             BENCH_MODE=mode,
-            PYTHONPATH=str(ROOT),
+            PYTHONPATH=os.environ.get("PYTHONPATH") or str(ROOT),
         )
         self.sink_path = sink_path
         self.log = log
