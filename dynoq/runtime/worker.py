@@ -11,9 +11,10 @@
 
 Up to ``concurrency`` handlers run at once, across all queues. A handler that returns acks its
 message; one that raises nacks it, due again after the backoff delay, or dead-lettered once it
-was delivered ``max_deliveries`` times. While a handler runs, its lease is extended every third
-of ``unack_timeout``. On SIGTERM/SIGINT (or ``stop``) the worker takes no new messages, waits up
-to ``grace_period`` seconds for running handlers, and gives the unfinished messages back.
+was delivered ``max_deliveries`` times. While a handler runs, its lease is extended once a third
+of ``unack_timeout`` has passed since it was last set. On SIGTERM/SIGINT (or ``stop``) the worker
+takes no new messages, waits up to ``grace_period`` seconds for running handlers, and gives the
+unfinished messages back.
 """
 
 from __future__ import annotations
