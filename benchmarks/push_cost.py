@@ -20,7 +20,7 @@ from typing import Any
 
 import redis
 
-from benchmarks.trees import ROOT, label, python_path
+from benchmarks.trees import label, python_path
 
 PAYLOAD = b"x" * 20
 
@@ -93,9 +93,10 @@ def baseline_figures(url: str, n: int) -> dict[str, float]:
 
 
 def child(tree: str | None, url: str, n: int) -> dict[str, dict[str, float]]:
-    env = {**os.environ, "PYTHONPATH": python_path(tree)}
+    path = python_path(tree)  # python -m puts the working directory first on the path
     argv = [sys.executable, "-m", "benchmarks.push_cost", "--child", url, "--messages", str(n)]
-    out = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+    env = {**os.environ, "PYTHONPATH": path}
+    out = subprocess.run(argv, env=env, cwd=path, capture_output=True, text=True, check=True)
     figures: dict[str, dict[str, float]] = json.loads(out.stdout)
     return figures
 
@@ -108,7 +109,11 @@ def main() -> int:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(dynoq_figures(args.child, args.messages)))
+        import dynoq
+
+        figures: dict[str, Any] = dynoq_figures(args.child, args.messages)
+        figures["dynoq from"] = dynoq.__file__
+        print(json.dumps(figures))
         return 0
     from dynoq.testing import RedisServer
 
@@ -133,6 +138,9 @@ def main() -> int:
         f"{med['cpu_us']:11.1f}{med['per_s']:9,.0f}"
     )
     for name, reps in runs.items():
+        print(f"  [{name}]: dynoq from {reps[0].pop('dynoq from')}")
+        for rep in reps[1:]:
+            rep.pop("dynoq from")
         for op in reps[0]:
             m = {k: statistics.median(r[op][k] for r in reps) for k in reps[0][op]}
             print(

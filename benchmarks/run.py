@@ -49,7 +49,7 @@ def run_system(
     try:
         proc = subprocess.run(
             argv,
-            cwd=ROOT,
+            cwd=python_path(tree),  # python -m puts the working directory first on the path
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -148,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, tree in runs:
             print(f"{name}{f' @ {tree}' if tree else ''} ...", flush=True)
             result = run_system(name, url, options, 600 if quick else 1500, tree)
-            print(f"  {result.get('status')} in {result['seconds']:.0f} s", flush=True)
+            source = f", dynoq from {result['dynoq_from']}" if result.get("dynoq_from") else ""
+            print(f"  {result.get('status')} in {result['seconds']:.0f} s{source}", flush=True)
             results["systems"].append(result)
         if args.depths != "none":
             depths = [parse_count(d) for d in args.depths.split(",")]

@@ -264,6 +264,8 @@ def run_system(name: str, url: str, sizes: Sizes, workloads: set[str]) -> dict[s
     client.flushall()
     client.close()
     attempt(errors, "close", peer.close)
+    if "dynoq" in sys.modules:  # which checkout's dynoq ran (see --baseline-tree)
+        result["dynoq_from"] = str(Path(sys.modules["dynoq"].__file__ or "").parent.parent)
     result["status"] = "ok" if not errors else "partial"
     return result
 

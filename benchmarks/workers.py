@@ -32,7 +32,7 @@ class WorkerProcess:
         self.proc = subprocess.Popen(
             peer.worker_argv(),
             env=env,
-            cwd=ROOT,
+            cwd=os.environ.get("PYTHONPATH") or ROOT,  # first on the path of python -m
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
