@@ -41,6 +41,7 @@ NEVER_RETRIED = frozenset(
         TaskType.FORK_JOIN,
         TaskType.FORK_JOIN_DYNAMIC,
         TaskType.JOIN,
+        TaskType.EXCLUSIVE_JOIN,
         TaskType.DO_WHILE,
         TaskType.TERMINATE,
         TaskType.SET_VARIABLE,
@@ -89,6 +90,16 @@ class ChildStart:
 
 
 @dataclass(frozen=True, slots=True)
+class Publish:
+    """Publish an EVENT task's message onto a dynoq queue (the message id is the task id, so
+    carrying it out twice publishes it once)."""
+
+    queue: str
+    message_id: str
+    document: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class ParentNotice:
     """Tell the parent workflow that this sub-workflow ended."""
 
@@ -118,6 +129,7 @@ class Decision:
     pushes: list[Push] = field(default_factory=list)
     removals: list[Removal] = field(default_factory=list)
     children: list[ChildStart] = field(default_factory=list)
+    publishes: list[Publish] = field(default_factory=list)
     terminate_children: list[str] = field(default_factory=list)
     parent_notice: ParentNotice | None = None
     failure_workflow: ChildStart | None = None
@@ -483,17 +495,30 @@ class _Run:
                 self.out.terminate_children.append(task.sub_workflow_id)
             self.finish(task, TaskStatus.CANCELED)
 
-    def start_failure_workflow(self) -> None:
-        name = self.definition.failure_workflow
+    def failure_workflow_name(self) -> str:
+        """The failure workflow's name: as written, ``${workflow.input.x}`` resolved, or
+        Conductor's older ``$workflow.input.x`` (the workflow input named by its third part)."""
+        name = self.definition.failure_workflow.strip()
         if name.startswith("${"):
-            name = str(self.factory.resolve(name) or "")
+            return str(self.factory.resolve(name) or "")
+        if name.startswith("$"):
+            parts = name.split(".")
+            value = self.wf.input.get(parts[2]) if len(parts) == 3 else None
+            return str(value) if value else ""
+        return name
+
+    def start_failure_workflow(self) -> None:
+        name = self.failure_workflow_name()
         if not name:
             return
         wf = self.wf
+        failure_id = f"{wf.workflow_id}-failure-{wf.task_counter}"
+        wf.output = {**wf.output, "conductor.failure_workflow": failure_id}
+        version = self.definition.raw.get("failureWorkflowVersion")
         self.out.failure_workflow = ChildStart(
-            workflow_id=f"{wf.workflow_id}-failure-{wf.task_counter}",
+            workflow_id=failure_id,
             name=name,
-            version=None,
+            version=version if isinstance(version, int) and not isinstance(version, bool) else None,
             input={  # Conductor's: the failed workflow's input plus what went wrong
                 **wf.input,
                 "workflowId": wf.workflow_id,
@@ -583,6 +608,7 @@ __all__ = [
     "Decision",
     "Evaluator",
     "ParentNotice",
+    "Publish",
     "Push",
     "Removal",
     "WorkflowTask",

@@ -52,9 +52,48 @@ _PRELUDE = r"""
     }
     return kept;
   };
+  // Conductor binds `$` to Java maps and lists, so scripts written for it call Java's methods
+  // on them: each object and array under `$` gets those as hidden own properties.
+  const hasOwn = Object.prototype.hasOwnProperty, ownKeys = Object.keys;
+  const isArray = Array.isArray;
+  const hide = function (target, name, value) {
+    if (!hasOwn.call(target, name)) define(target, name, { value: value, configurable: true });
+  };
+  const listMethods = {
+    get: function (i) { return this[i]; },
+    size: function () { return this.length; },
+    isEmpty: function () { return this.length === 0; },
+    contains: function (x) { return this.indexOf(x) >= 0; },
+  };
+  const mapMethods = {
+    get: function (k) { return hasOwn.call(this, k) ? this[k] : null; },
+    size: function () { return ownKeys(this).length; },
+    isEmpty: function () { return ownKeys(this).length === 0; },
+    containsKey: function (k) { return hasOwn.call(this, k); },
+    keySet: function () { return ownKeys(this); },
+    values: function () { return ownKeys(this).map((k) => this[k]); },
+  };
+  const javaLike = function (value) {
+    if (isArray(value)) {
+      for (const item of value) javaLike(item);
+      for (const name of keys(listMethods)) hide(value, name, listMethods[name]);
+    } else if (value !== null && typeof value === "object") {
+      for (const key of ownKeys(value)) javaLike(value[key]);
+      for (const name of keys(mapMethods)) hide(value, name, mapMethods[name]);
+      if (!hasOwn.call(value, "length")) {
+        define(value, "length", {
+          get: function () { return ownKeys(this).length; },
+          set: function (v) { define(this, "length", { value: v, writable: true,
+                                                       enumerable: true, configurable: true }); },
+          configurable: true,
+        });
+      }
+    }
+    return value;
+  };
   const run = function (source, bindings) {
     let value, kept = false;
-    try { value = runScript(source, parse(bindings)); } finally { kept = sweep(); }
+    try { value = runScript(source, javaLike(parse(bindings))); } finally { kept = sweep(); }
     const text = stringify(value);
     return (kept ? "!" : " ") + (text === undefined ? "null" : text);
   };
@@ -163,6 +202,12 @@ _shared = JavaScript()
 def syntax_problem(expression: str) -> str | None:
     """The JavaScript syntax error in the expression, or None (compile only, nothing runs)."""
     return _shared.syntax_problem(expression)
+
+
+def lambda_source(script: str) -> str:
+    """A LAMBDA's ``scriptExpression`` is a function body (it ends in ``return``), run as
+    Conductor runs it: wrapped in a function that is called."""
+    return "function scriptFun(){" + script + "\n} scriptFun();"
 
 
 def _first_line(message: str) -> str:

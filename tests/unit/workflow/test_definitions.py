@@ -352,7 +352,7 @@ def test_several_problems_are_reported_together_with_their_paths() -> None:
     assert messages["$.tasks[0].startDelay"] == "must be at least 0, not -1"
     assert messages["$.version"] == "must be an integer, not a string"
     assert "ALERT_ONLY" in messages["$.timeoutPolicy"]
-    assert "schemaVersion 2" in messages["$.schemaVersion"]
+    assert messages["$.schemaVersion"] == "workflowDef schemaVersion: 1 is only supported"
 
 
 def test_the_error_message_lists_every_problem() -> None:
@@ -384,7 +384,7 @@ def test_the_error_message_lists_every_problem() -> None:
         (workflow(simple("a"), inputParameters=["a", 1]), "$.inputParameters[1]", "string"),
         (workflow(simple("a"), variables=[]), "$.variables", "object"),
         (workflow(simple("a", retryCount=-2)), "$.tasks[0].retryCount", "at least 0"),
-        (workflow(simple("a", type="KAFKA_PUBLISH")), "$.tasks[0].type", "unknown task type"),
+        (workflow(simple("a", type="SIMPLE_ISH")), "$.tasks[0].type", "unknown task type"),
         (workflow(simple("a", type=["SIMPLE"])), "$.tasks[0].type", "unknown task type"),
         (workflow(simple("a"), timeoutPolicy=["X"]), "$.timeoutPolicy", "must be one of"),
         (
