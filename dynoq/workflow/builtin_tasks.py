@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from dynoq.errors import ScriptError
 from dynoq.workflow.definitions import WorkflowTask
+from dynoq.workflow.effects import ChildStart, Publish
 from dynoq.workflow.javascript import lambda_source
 from dynoq.workflow.model import Task, TaskStatus
 from dynoq.workflow.structure import iteration_ref
@@ -75,8 +76,6 @@ def start_kafka_publish(factory: TaskFactory, task: Task) -> None:
 
 
 def start_event(factory: TaskFactory, task: Task, wt: WorkflowTask) -> None:
-    from dynoq.workflow.decide import Publish
-
     run = factory.run
     wf = run.wf
     sink = task.input_data.get("sink")
@@ -114,8 +113,6 @@ def start_event(factory: TaskFactory, task: Task, wt: WorkflowTask) -> None:
 
 def start_workflow_task(factory: TaskFactory, task: Task) -> None:
     """START_WORKFLOW: starts another workflow, not a child, and completes with its id."""
-    from dynoq.workflow.decide import ChildStart
-
     run = factory.run
     request = task.input_data.get("startWorkflow")
     if request is None:
