@@ -14,6 +14,7 @@ How state changes stay safe with any number of API servers and deciders:
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import time
 import uuid
@@ -23,10 +24,10 @@ from dynoq.core.models import Message
 from dynoq.errors import Conflict, DynoqError, InvalidArgument, NotFound
 from dynoq.workflow.decide import current_view, decide
 from dynoq.workflow.definitions import WorkflowDef, parse_workflow_def, workflow_def_to_doc
-from dynoq.workflow.effects import ChildStart, Decision, Operation
+from dynoq.workflow.effects import ChildStart, Decision, Operation, Publish
 from dynoq.workflow.executions import Executions
 from dynoq.workflow.javascript import JavaScript
-from dynoq.workflow.metadata import Metadata
+from dynoq.workflow.metadata import Metadata, task_def_names
 from dynoq.workflow.model import Task, TaskStatus, Workflow, WorkflowStatus
 from dynoq.workflow.observer import NOBODY, WorkflowObserver, changes
 from dynoq.workflow.queues import LOCK_LEASE_MS, WorkflowQueues, now_ms, task_payload
@@ -95,7 +96,8 @@ class Executor:
             workflow_id=new_id,
             workflow_name=definition.name,
             workflow_version=definition.version,
-            input=dict(input or {}),
+            # the definition's inputTemplate gives the inputs the caller left out
+            input={**copy.deepcopy(definition.input_template), **(input or {})},
             variables=dict(definition.variables),
             correlation_id=correlation_id or "",
             priority=priority,
@@ -111,9 +113,8 @@ class Executor:
             parent_workflow_task_id=parent[1] if parent else "",
         )
         # decided before it is stored: nobody can know the id yet, so no lock is needed
-        decision = decide(
-            workflow, definition, await self.metadata.task_defs(), [], now, self.js, owned=True
-        )
+        task_defs = await self.metadata.task_defs(task_def_names(definition))
+        decision = decide(workflow, definition, task_defs, [], now, self.js, owned=True)
         if not await self.store.create(decision.workflow):
             return new_id  # a sub-workflow or failure workflow started before: same id, same one
         self.observer.started(workflow.workflow_name)
@@ -235,10 +236,11 @@ class Executor:
                 doc = workflow_def_to_doc(definition)
                 state.workflow_definition = doc
                 state.definition_key = await self.metadata.snapshot_key(definition, doc)
+            definition = definition or await self.metadata.definition_of(state)
             decision = decide(
                 state,
-                definition or await self.metadata.definition_of(state),
-                await self.metadata.task_defs(),
+                definition,
+                await self.metadata.task_defs(task_def_names(definition, state)),
                 events,
                 now_ms(),
                 self.js,
@@ -295,7 +297,18 @@ class Executor:
                 await self.queues.wake(n.parent_workflow_id, 0)
         if decision.failure_workflow is not None:
             await self._start_child(decision.failure_workflow)
+        for publish in decision.publishes:
+            await self._publish(publish)
         await self._rearm(wf, decision, entry)
+
+    async def _publish(self, publish: Publish) -> None:
+        """An EVENT task's message onto its queue; the task id as message id, so a decision
+        carried out again replaces the message instead of adding a second."""
+        try:
+            queue = self.queues.sink(publish.queue)
+            await queue.push(Message(publish.message_id, payload=publish.document))
+        except DynoqError as exc:
+            log.error("could not publish event %s: %s", publish.document.get("event"), exc)
 
     async def _push_tasks(self, decision: Decision) -> None:
         by_id = {t.task_id: t for t in decision.workflow.tasks}

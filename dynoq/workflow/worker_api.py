@@ -81,7 +81,7 @@ class WorkerApi:
         if not isinstance(message.payload, dict) or not workflow_id:
             return None, False
         task = Task.from_doc(message.payload)
-        tdef = (await self.metadata.task_defs()).get(task.task_def_name)
+        tdef = (await self.metadata.task_defs((task.task_def_name,))).get(task.task_def_name)
         if tdef is not None and (tdef.concurrent_exec_limit or tdef.rate_limit_per_frequency):
             wait_ms = await self.store.claim_slot(
                 tdef.name,

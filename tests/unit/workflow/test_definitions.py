@@ -392,7 +392,7 @@ def test_the_error_message_lists_every_problem() -> None:
             "$.tasks[0].inputParameters.x[0]",
             "unclosed",
         ),
-        (workflow(simple("a"), failureWorkflow="${a..b}"), "$.failureWorkflow", "bad expression"),
+        (workflow(simple("a"), failureWorkflow="${a...b}"), "$.failureWorkflow", "bad expression"),
         (workflow(simple("a"), simple("a")), "$.tasks[1].taskReferenceName", "duplicate"),
     ],
 )
