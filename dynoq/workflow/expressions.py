@@ -241,7 +241,10 @@ def _parse_expr(source: str) -> _Expr:
     if not text.startswith("$"):
         text = "$." + text  # as Jayway reads a path without its root
     try:
-        return _Expr(source, None, None, jsonpath.compile(text))
+        query = jsonpath.compile(text)
+        if not isinstance(query, jsonpath.JSONPath):  # a union of paths: not Jayway's
+            return _Expr(source, None, "a union of JSONPaths ('|', '&') is not supported")
+        return _Expr(source, None, None, query)
     except jsonpath.JSONPathError as exc:
         message = str(exc).splitlines()[0] if str(exc) else simple_error
         return _Expr(source, None, f"not a JSONPath dynoq reads ({message})")
