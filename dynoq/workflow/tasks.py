@@ -316,7 +316,13 @@ class TaskFactory:
 
     def start_sub_workflow(self, task: Task, wt: WorkflowTask) -> None:
         run = self.run
-        params = self.resolve(wt.sub_workflow_param)
+        inline = wt.sub_workflow_param.get("workflowDefinition")
+        # an inline definition's expressions are the child's, resolved when the child runs
+        params = self.resolve(
+            {k: v for k, v in wt.sub_workflow_param.items() if k != "workflowDefinition"},
+            task.task_id,
+        )
+        params["workflowDefinition"] = self.resolve(inline) if isinstance(inline, str) else inline
         name = str(params.get("name", ""))
         version = params.get("version")
         child_id = f"{task.task_id}-sub"
