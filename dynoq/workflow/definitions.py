@@ -45,6 +45,7 @@ class TaskType(StrEnum):
     NOOP = "NOOP"
     EXCLUSIVE_JOIN = "EXCLUSIVE_JOIN"
     KAFKA_PUBLISH = "KAFKA_PUBLISH"
+    HTTP_POLL = "HTTP_POLL"
 
 
 class RetryLogic(StrEnum):
@@ -720,6 +721,27 @@ def _check_event(task: WorkflowTask, read: _Reader, tree: _Tree) -> None:
             read.problem("sink", problem)
 
 
+def _check_http_poll(task: WorkflowTask, read: _Reader, tree: _Tree) -> None:
+    request = task.input_parameters.get("http_request")
+    fields = {**task.input_parameters, **(request if isinstance(request, Mapping) else {})}
+    condition = fields.get("terminationCondition")
+    key = (
+        "http_request.terminationCondition"
+        if isinstance(request, Mapping)
+        else "terminationCondition"
+    )
+    if not isinstance(condition, str) or not condition.strip():
+        read.problem(f"inputParameters.{key}", "an HTTP_POLL needs a terminationCondition")
+    elif "${" not in condition:
+        _check_script(condition, read, f"inputParameters.{key}")
+    strategy = fields.get("pollingStrategy")
+    if strategy is not None and strategy not in ("FIXED", "LINEAR_BACKOFF", "EXPONENTIAL_BACKOFF"):
+        read.problem(
+            f"inputParameters.{key.replace('terminationCondition', 'pollingStrategy')}",
+            f"must be FIXED, LINEAR_BACKOFF or EXPONENTIAL_BACKOFF, not {strategy!r}",
+        )
+
+
 def _check_kafka_publish(task: WorkflowTask, read: _Reader, tree: _Tree) -> None:
     if not _template_has(task, tree, "kafka_request"):
         read.problem(
@@ -798,6 +820,7 @@ _CHECKS: dict[TaskType, Callable[[WorkflowTask, _Reader, _Tree], None]] = {
     TaskType.LAMBDA: _check_lambda,
     TaskType.EVENT: _check_event,
     TaskType.KAFKA_PUBLISH: _check_kafka_publish,
+    TaskType.HTTP_POLL: _check_http_poll,
     TaskType.EXCLUSIVE_JOIN: _check_join,
 }
 

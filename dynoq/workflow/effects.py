@@ -16,7 +16,7 @@ from dynoq.workflow.model import Task, TaskStatus, Workflow, WorkflowStatus
 from dynoq.workflow.structure import Layout
 
 # task types whose work happens in a worker, found through a queue named after the task type
-QUEUED_TYPES = frozenset({TaskType.SIMPLE, TaskType.DYNAMIC, TaskType.HTTP})
+QUEUED_TYPES = frozenset({TaskType.SIMPLE, TaskType.DYNAMIC, TaskType.HTTP, TaskType.HTTP_POLL})
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
 from dynoq.backend.queue import AsyncQueue
 from dynoq.testing import async_wait_until
 from dynoq.workflow.engine import WorkflowEngine
@@ -166,3 +169,42 @@ async def test_a_task_def_registered_elsewhere_just_before_the_start_is_used(
     assert (first.status, retry.status) == (TaskStatus.FAILED, TaskStatus.COMPLETED)
     assert retry.start_delay_in_seconds == 0
     assert attempts == [0, 1]
+
+
+async def test_http_poll_calls_until_its_termination_condition_holds(
+    engine: WorkflowEngine, services: Services
+) -> None:
+    calls: list[str] = []
+
+    async def job(request: web.Request) -> web.Response:
+        calls.append(request.path)
+        state = "DONE" if len(calls) >= 3 else "RUNNING"
+        return web.json_response({"state": state, "calls": len(calls)})
+
+    app = web.Application()
+    app.router.add_get("/job", job)
+    server = TestServer(app)
+    await server.start_server()
+    services.start_http_tasks()
+    poll = task(
+        "HTTP_POLL",
+        "await_job",
+        inputParameters={
+            "http_request": {
+                "uri": "${workflow.input.uri}",
+                "method": "GET",
+                "terminationCondition": "$.output.response.body.state === 'DONE'",
+                "pollingInterval": 1,
+                "pollingStrategy": "FIXED",
+            }
+        },
+    )
+    await engine.register_workflow_def({"name": "poller", "version": 1, "tasks": [poll]})
+    workflow_id = await engine.start_workflow("poller", {"uri": str(server.make_url("/job"))})
+    wf = await wait_for_status(engine, workflow_id, timeout=20)
+    (only,) = wf.tasks  # one task, called again and again: not a task per call
+    assert only.task_type == "HTTP_POLL"
+    assert only.poll_count == 3
+    assert only.output_data["response"]["body"] == {"state": "DONE", "calls": 3}
+    assert calls == ["/job"] * 3
+    await server.close()

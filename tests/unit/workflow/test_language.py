@@ -13,6 +13,7 @@ from dynoq.workflow.definitions import parse_workflow_def
 from dynoq.workflow.effects import Publish
 from dynoq.workflow.javascript import JavaScript
 from dynoq.workflow.model import TaskStatus, WorkflowStatus
+from dynoq.workflow.system_tasks import poll_delay, poll_settings
 
 from .decide_support import NOW, failed, polled, simple, started, update, workflow_doc
 
@@ -448,3 +449,36 @@ def test_javascript_java_idioms_on_lists_and_maps(js: JavaScript) -> None:
     assert js.evaluate("$.m.containsKey('a') && !$.m.isEmpty() && $.items.contains(6)", bindings)
     assert js.evaluate("JSON.stringify($.m)", bindings) == '{"a":1,"b":2}'
     assert js.evaluate("Object.keys($.m)", bindings) == ["a", "b"]
+
+
+# -- HTTP_POLL --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("strategy", "delays"),
+    [("FIXED", [5, 5, 5]), ("LINEAR_BACKOFF", [5, 10, 15]), ("EXPONENTIAL_BACKOFF", [5, 10, 20])],
+)
+def test_http_poll_waits_as_its_polling_strategy_says(strategy: str, delays: list[int]) -> None:
+    settings = poll_settings(
+        {"http_request": {"uri": "u", "pollingInterval": 5, "pollingStrategy": strategy}}
+    )
+    assert [poll_delay(settings, n) for n in (1, 2, 3)] == delays
+
+
+def test_http_poll_needs_a_termination_condition_that_compiles() -> None:
+    bare = system("HTTP_POLL", "p", inputParameters={"http_request": {"uri": "u"}})
+    assert (
+        "terminationCondition"
+        in refused(workflow_doc([bare]))[
+            "$.tasks[0].inputParameters.http_request.terminationCondition"
+        ]
+    )
+    broken = system(
+        "HTTP_POLL",
+        "p",
+        inputParameters={"http_request": {"uri": "u", "terminationCondition": "$.output ==="}},
+    )
+    assert (
+        "SyntaxError"
+        in refused(workflow_doc([broken]))[
+            "$.tasks[0].inputParameters.http_request.terminationCondition"
+        ]
+    )
