@@ -25,6 +25,7 @@ from dynoq.workflow.definitions import (
     WorkflowTask,
     WorkflowTimeoutPolicy,
 )
+from dynoq.workflow.domains import domain_choices, pick_domain, queue_name
 from dynoq.workflow.effects import (
     QUEUED_TYPES,
     ChildStart,
@@ -67,12 +68,14 @@ def decide(
     operation: Operation | None = None,
     *,
     owned: bool = False,
+    active_domains: Mapping[str, frozenset[str]] | None = None,
 ) -> Decision:
     """The next state of ``workflow`` and what must happen outside; ``workflow`` is not changed
     (unless ``owned``: a caller that just decoded it may let decide work on it, saving a copy).
+    ``active_domains``: by task type, the domains a worker polled lately (for ``taskToDomain``).
     Raises ``Conflict`` when ``operation`` does not fit the workflow's state."""
     working = workflow if owned else copy.deepcopy(workflow)
-    run = DecideRun(working, definition, task_defs, now_ms, javascript)
+    run = DecideRun(working, definition, task_defs, now_ms, javascript, active_domains)
     return run.decide(events, operation)
 
 
@@ -110,8 +113,10 @@ class DecideRun:
         task_defs: Mapping[str, TaskDef],
         now_ms: int,
         javascript: Evaluator,
+        active_domains: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
         self.wf = workflow
+        self.active_domains = active_domains or {}
         self.definition = definition
         self.layout: Layout = layout(definition)
         self.task_defs = task_defs
@@ -235,7 +240,7 @@ class DecideRun:
                 self.release_slot(task)  # only IN_PROGRESS tasks count against the limit
             return
         if queued and task.status is TaskStatus.SCHEDULED:
-            self.out.removals.append(Removal(task.task_type, task.task_id))
+            self.out.removals.append(Removal(queue_name(task.task_type, task.domain), task.task_id))
         self.finish(task, status, at)
 
     def apply_child(self, task: Task, event: Mapping[str, Any], at: int) -> None:
@@ -254,7 +259,14 @@ class DecideRun:
         return kind in QUEUED_TYPES
 
     def push_of(self, task: Task, delay_ms: int) -> Push:
-        return Push(task.task_type, task.task_id, max(0, delay_ms), self.wf.priority)
+        queue = queue_name(task.task_type, task.domain)
+        return Push(queue, task.task_id, max(0, delay_ms), self.wf.priority)
+
+    def assign_domain(self, task: Task) -> None:
+        """Sends a worker task to its domain, as the workflow's taskToDomain says."""
+        if self.wf.task_to_domain:
+            choices = domain_choices(task.task_type, self.wf.task_to_domain)
+            task.domain = pick_domain(choices, self.active_domains.get(task.task_type, ()))
 
     def task_def(self, task: Task) -> TaskDef | None:
         wt = workflow_task_of(self, task)
@@ -317,7 +329,7 @@ class DecideRun:
         if tdef.timeout_policy is TaskTimeoutPolicy.ALERT_ONLY:
             return False
         if task.status is TaskStatus.SCHEDULED:
-            self.out.removals.append(Removal(task.task_type, task.task_id))
+            self.out.removals.append(Removal(queue_name(task.task_type, task.domain), task.task_id))
         task.reason_for_incompletion = f"{what} timed out"
         self.finish(task, TaskStatus.TIMED_OUT)
         if tdef.timeout_policy is TaskTimeoutPolicy.TIME_OUT_WF:
@@ -409,7 +421,9 @@ class DecideRun:
             if task.status.terminal:
                 continue
             if self.is_queued(task) and task.status is TaskStatus.SCHEDULED:
-                self.out.removals.append(Removal(task.task_type, task.task_id))
+                self.out.removals.append(
+                    Removal(queue_name(task.task_type, task.domain), task.task_id)
+                )
             if task.task_type == TaskType.SUB_WORKFLOW and task.sub_workflow_id:
                 self.out.terminate_children.append(task.sub_workflow_id)
             self.finish(task, TaskStatus.CANCELED)

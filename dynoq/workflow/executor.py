@@ -24,6 +24,7 @@ from dynoq.core.models import Message
 from dynoq.errors import Conflict, DynoqError, InvalidArgument, NotFound
 from dynoq.workflow.decide import current_view, decide
 from dynoq.workflow.definitions import WorkflowDef, parse_workflow_def, workflow_def_to_doc
+from dynoq.workflow.domains import ANY_TASK, active_domains, queue_name
 from dynoq.workflow.effects import ChildStart, Decision, Operation, Publish
 from dynoq.workflow.executions import Executions
 from dynoq.workflow.javascript import JavaScript
@@ -114,7 +115,16 @@ class Executor:
         )
         # decided before it is stored: nobody can know the id yet, so no lock is needed
         task_defs = await self.metadata.task_defs(task_def_names(definition))
-        decision = decide(workflow, definition, task_defs, [], now, self.js, owned=True)
+        decision = decide(
+            workflow,
+            definition,
+            task_defs,
+            [],
+            now,
+            self.js,
+            owned=True,
+            active_domains=await self._active_domains(workflow, definition),
+        )
         if not await self.store.create(decision.workflow):
             return new_id  # a sub-workflow or failure workflow started before: same id, same one
         self.observer.started(workflow.workflow_name)
@@ -246,6 +256,7 @@ class Executor:
                 self.js,
                 operation,
                 owned=True,
+                active_domains=await self._active_domains(state, definition),
             )
             wf = decision.workflow
             if decision.changed or events:
@@ -300,6 +311,20 @@ class Executor:
         for publish in decision.publishes:
             await self._publish(publish)
         await self._rearm(wf, decision, entry)
+
+    async def _active_domains(
+        self, workflow: Workflow, definition: WorkflowDef
+    ) -> dict[str, frozenset[str]]:
+        """For a workflow with taskToDomain: by task type, the domains polled lately (read
+        only for such workflows, and only for the task types its mapping can apply to)."""
+        mapping = workflow.task_to_domain
+        if not mapping:
+            return {}
+        types = set(mapping) - {ANY_TASK}
+        if ANY_TASK in mapping:
+            types |= task_def_names(definition, workflow)
+        now = now_ms()
+        return {t: active_domains(await self.store.poll_data(t), now) for t in sorted(types)}
 
     async def _publish(self, publish: Publish) -> None:
         """An EVENT task's message onto its queue; the task id as message id, so a decision
@@ -422,7 +447,7 @@ class Executor:
             for task in view.tasks:
                 if not (_waits_on_queue(task) and _queued_since(task) < old):
                     continue
-                queue = self.queues.task(task.task_type)
+                queue = self.queues.task(queue_name(task.task_type, task.domain))
                 if not await queue.contains(task.task_id):
                     payload = task_payload(task)
                     await queue.push(Message(task.task_id, payload, priority=view.priority))

@@ -334,9 +334,9 @@ class WorkflowStore:
             "lastPollTime": now_ms,
         }
         with translated_errors():
-            await self.client.hset(
-                f"{self.ns}:wfpolls:{task_type}", worker_id or "-", json.dumps(entry)
-            )
+            # one entry per worker and domain: a worker may poll several domains
+            field = f"{worker_id or '-'}\t{domain}" if domain else worker_id or "-"
+            await self.client.hset(f"{self.ns}:wfpolls:{task_type}", field, json.dumps(entry))
 
     async def poll_data(self, task_type: str) -> list[dict[str, Any]]:
         with translated_errors():
@@ -378,7 +378,8 @@ def summaries(workflow: Workflow, before: dict[str, str] | None) -> list[str]:
         pairs += ["", f"{workflow.status}\t{workflow.priority}"]
     for t in workflow.tasks:
         if before is None or before.get(t.task_id) != t.status:
-            pairs += [t.task_id, f"{t.status}\t{t.task_type}\t{t.task_def_name}"]
+            summary = f"{t.status}\t{t.task_type}\t{t.task_def_name}"
+            pairs += [t.task_id, f"{summary}\t{t.domain}" if t.domain else summary]
     return pairs
 
 

@@ -190,6 +190,8 @@ class TaskFactory:
                 return
             task.task_type = task.task_def_name = name
         if kind in QUEUED_TYPES:
+            if kind in (TaskType.SIMPLE, TaskType.DYNAMIC):
+                run.assign_domain(task)
             run.out.pushes.append(run.push_of(task, delay_ms))
         elif kind is TaskType.WAIT:
             self.start_wait(task)
@@ -344,7 +346,8 @@ class TaskFactory:
                 parent_workflow_id=run.wf.workflow_id,
                 parent_workflow_task_id=task.task_id,
                 definition=definition if isinstance(definition, dict) else None,
-                task_to_domain=dict(params.get("taskToDomain") or {}),
+                # Conductor's: the child inherits the parent's domains unless given its own
+                task_to_domain=dict(params.get("taskToDomain") or run.wf.task_to_domain),
             )
         )
 
@@ -392,6 +395,7 @@ class TaskFactory:
             tdef = run.task_def(child)
             child.response_timeout_seconds = tdef.response_timeout_seconds if tdef else 0
             run.wf.tasks.append(child)
+            run.assign_domain(child)
             run.out.pushes.append(run.push_of(child, 0))
         following = run.layout.next_after(wt.task_reference_name)
         if following is not None and following.type is TaskType.JOIN:

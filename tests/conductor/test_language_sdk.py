@@ -14,6 +14,7 @@ pytest.importorskip("conductor.client", reason="conductor-python is in the dev e
 from conductor.client.configuration.configuration import Configuration
 from conductor.client.http.api.task_resource_api import TaskResourceApi
 from conductor.client.http.api_client import ApiClient
+from conductor.client.http.models.start_workflow_request import StartWorkflowRequest
 from conductor.client.http.models.task_result import TaskResult
 from conductor.client.http.rest import ApiException
 from conductor.client.workflow.conductor_workflow import ConductorWorkflow
@@ -122,3 +123,22 @@ def test_a_sink_dynoq_cannot_publish_to_is_refused_naming_it(executor: WorkflowE
         definition.register(overwrite=True)
     assert caught.value.status == 400
     assert "'sqs' is not supported" in str(caught.value.body)
+
+
+def test_task_to_domain_keeps_a_task_from_pollers_without_the_domain(
+    executor: WorkflowExecutor, configuration: Configuration
+) -> None:
+    task_type = "dom_" + uuid.uuid4().hex[:8]
+    definition = workflow(
+        executor,
+        TaskInterface(task_reference_name="t", task_type=TaskType.SIMPLE, task_name=task_type),
+    )
+    definition.register(overwrite=True)
+    request = StartWorkflowRequest(
+        name=definition.name, version=1, input={}, task_to_domain={task_type: "blue"}
+    )
+    workflow_id = str(executor.start_workflow(request))
+    tasks = TaskResourceApi(ApiClient(configuration))
+    assert tasks.batch_poll(task_type, workerid="plain", count=5, timeout=200) == []
+    (got,) = tasks.batch_poll(task_type, workerid="b", domain="blue", count=5, timeout=5000)
+    assert (got.workflow_instance_id, got.domain) == (workflow_id, "blue")

@@ -208,3 +208,26 @@ async def test_http_poll_calls_until_its_termination_condition_holds(
     assert only.output_data["response"]["body"] == {"state": "DONE", "calls": 3}
     assert calls == ["/job"] * 3
     await server.close()
+
+
+async def test_a_task_with_a_domain_goes_only_to_pollers_of_that_domain(
+    engine: WorkflowEngine, services: Services
+) -> None:
+    await engine.register_workflow_def(
+        {"name": "domains", "version": 1, "tasks": [{"name": "dom_task", "taskReferenceName": "t"}]}
+    )
+    blue = await engine.start_workflow("domains", task_to_domain={"dom_task": "blue"})
+    assert await engine.poll("dom_task", 5, worker_id="plain") == []  # no domain: not this one
+    (got,) = await engine.poll("dom_task", 5, wait=5, worker_id="b", domain="blue")
+    assert (got.workflow_instance_id, got.domain) == (blue, "blue")
+    await engine.update_task(TaskResult(got.task_id, blue, TaskStatus.COMPLETED))
+    await wait_for_status(engine, blue)
+    # "*" with NO_DOMAIN last: no green poller was seen lately, so the task has no domain ...
+    anyone = await engine.start_workflow("domains", task_to_domain={"*": "green,NO_DOMAIN"})
+    (plain,) = await engine.poll("dom_task", 5, wait=5, worker_id="plain")
+    assert (plain.workflow_instance_id, plain.domain) == (anyone, "")
+    # ... and once a green poller has polled, the next one goes to green
+    assert await engine.poll("dom_task", 1, worker_id="g", domain="green") == []
+    green = await engine.start_workflow("domains", task_to_domain={"*": "green,NO_DOMAIN"})
+    (got,) = await engine.poll("dom_task", 5, wait=5, worker_id="g", domain="green")
+    assert (got.workflow_instance_id, got.domain) == (green, "green")

@@ -10,12 +10,22 @@ import pytest
 
 from dynoq.errors import InvalidDefinition
 from dynoq.workflow.definitions import parse_workflow_def
+from dynoq.workflow.domains import domain_choices, pick_domain
 from dynoq.workflow.effects import Publish
 from dynoq.workflow.javascript import JavaScript
 from dynoq.workflow.model import TaskStatus, WorkflowStatus
 from dynoq.workflow.system_tasks import poll_delay, poll_settings
 
-from .decide_support import NOW, failed, polled, simple, started, update, workflow_doc
+from .decide_support import (
+    NOW,
+    failed,
+    make_flow,
+    polled,
+    simple,
+    started,
+    update,
+    workflow_doc,
+)
 
 
 def system(kind: str, ref: str, **fields: Any) -> dict[str, Any]:
@@ -482,3 +492,34 @@ def test_http_poll_needs_a_termination_condition_that_compiles() -> None:
             "$.tasks[0].inputParameters.http_request.terminationCondition"
         ]
     )
+
+
+# -- domains ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("mapping", "active", "expected"),
+    [
+        ({"pay": "eu,us"}, {"us"}, "us"),  # the first listed domain with an active poller
+        ({"pay": "eu,us"}, set(), "us"),  # none active: the last listed
+        ({"pay": "eu,NO_DOMAIN"}, set(), ""),  # ... unless that is NO_DOMAIN
+        ({"pay": "eu,NO_DOMAIN"}, {"eu"}, "eu"),
+        ({"*": "test"}, set(), "test"),  # "*" for every task type not listed
+        ({"*": "test", "pay": "NO_DOMAIN"}, {"test"}, ""),
+        ({"other": "x"}, {"x"}, ""),
+    ],
+)
+def test_a_task_s_domain_follows_conductor_s_rules(
+    mapping: dict[str, str], active: set[str], expected: str
+) -> None:
+    assert pick_domain(domain_choices("pay", mapping), active) == expected
+
+
+def test_a_task_in_a_domain_waits_on_the_domain_s_queue(js: JavaScript) -> None:
+    flow = make_flow(
+        js, workflow_doc([simple("pay"), simple("ship")]), task_to_domain={"pay": "eu,us"}
+    )
+    decision = flow.step()
+    assert flow.task("pay").domain == "us"
+    assert [p.task_type for p in decision.pushes] == ["us:pay"]
+    decision = flow.step([update(flow.task("pay").task_id, "COMPLETED")])
+    assert flow.task("ship").domain == ""
+    assert [p.task_type for p in decision.pushes] == ["ship"]
