@@ -161,6 +161,32 @@ class WorkflowDef:
 
 Problem = tuple[str, str]
 
+# Conductor fields that change how a workflow runs and that dynoq does not implement: a
+# definition setting one is refused, naming it, rather than accepted and run differently.
+_UNSUPPORTED_TASK_FIELDS = {
+    "permissive": "permissive tasks",
+    "onStateChange": "onStateChange events",
+    "cacheConfig": "task output caching (cacheConfig)",
+    "dynamicForkJoinTasksParam": "the legacy dynamicForkJoinTasksParam (use dynamicForkTasksParam)",
+}
+_UNSUPPORTED_WORKFLOW_FIELDS = {
+    "enforceSchema": "schema enforcement (enforceSchema)",
+    "rateLimitConfig": "workflow rate limits (rateLimitConfig)",
+}
+_UNSUPPORTED_TASK_DEF_FIELDS = {
+    "totalTimeoutSeconds": "totalTimeoutSeconds",
+    "isolationGroupId": "isolation groups (isolationGroupId)",
+    "executionNameSpace": "execution namespaces (executionNameSpace)",
+    "backoffJitterMs": "retry jitter (backoffJitterMs)",
+}
+
+
+def _unsupported(read: _Reader, fields: Mapping[str, str]) -> None:
+    for key, feature in fields.items():
+        if read.doc.get(key):  # unset, null, false, 0, "" and {} all mean "not used"
+            read.problem(key, f"{feature} is not supported by dynoq")
+
+
 _SWITCH_EVALUATORS = ("value-param", "javascript")
 _SCRIPT_EVALUATORS = ("javascript", "graaljs")
 _TERMINATION_STATUSES = ("COMPLETED", "FAILED", "TERMINATED")
@@ -399,6 +425,7 @@ def _task_def(
         create_time=read.integer("createTime", 0),
         update_time=read.integer("updateTime", 0),
     )
+    _unsupported(read, _UNSUPPORTED_TASK_DEF_FIELDS)
     if not embedded and 0 < task_def.timeout_seconds < task_def.response_timeout_seconds:
         read.problem(
             "responseTimeoutSeconds",
@@ -477,6 +504,7 @@ def _workflow_def(
         # Conductor's own check (@Min(2) @Max(2) on WorkflowDef.schemaVersion), same words
         version = workflow.schema_version
         read.problem("schemaVersion", f"workflowDef schemaVersion: {version} is only supported")
+    _unsupported(read, _UNSUPPORTED_WORKFLOW_FIELDS)
     _expressions(workflow.output_parameters, f"{path}.outputParameters", problems)
     _expressions(workflow.failure_workflow, f"{path}.failureWorkflow", problems)
     read.optional_integer("failureWorkflowVersion")
@@ -545,6 +573,7 @@ def _workflow_task(doc: Any, path: str, tree: _Tree) -> WorkflowTask | None:
         raw=copy.deepcopy(dict(obj)),
     )
     _expressions(task.input_parameters, f"{path}.inputParameters", tree.problems)
+    _unsupported(read, _UNSUPPORTED_TASK_FIELDS)
     _CHECKS.get(task.type, _no_check)(task, read, tree)
     return task
 
@@ -783,6 +812,9 @@ def _check_dynamic(task: WorkflowTask, read: _Reader, tree: _Tree) -> None:
 
 
 def _check_fork_join_dynamic(task: WorkflowTask, read: _Reader, tree: _Tree) -> None:
+    for key in ("forkTaskName", "forkTaskInputs"):
+        if key in task.input_parameters:
+            read.problem(f"inputParameters.{key}", f"{key} is not supported by dynoq")
     if not task.dynamic_fork_tasks_param:
         read.problem("dynamicForkTasksParam", "a FORK_JOIN_DYNAMIC needs dynamicForkTasksParam")
 

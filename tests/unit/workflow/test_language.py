@@ -523,3 +523,24 @@ def test_a_task_in_a_domain_waits_on_the_domain_s_queue(js: JavaScript) -> None:
     decision = flow.step([update(flow.task("pay").task_id, "COMPLETED")])
     assert flow.task("ship").domain == ""
     assert [p.task_type for p in decision.pushes] == ["ship"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "where"),
+    [
+        ("permissive", True, "$.tasks[0].permissive"),
+        ("cacheConfig", {"key": "k", "ttlInSecond": 5}, "$.tasks[0].cacheConfig"),
+        ("enforceSchema", True, "$.enforceSchema"),
+        ("totalTimeoutSeconds", 30, "$.tasks[0].taskDefinition.totalTimeoutSeconds"),
+    ],
+)
+def test_a_feature_dynoq_lacks_is_refused_by_name(field: str, value: Any, where: str) -> None:
+    task = simple("a")
+    doc = workflow_doc([task])
+    if where.startswith("$.tasks[0].taskDefinition"):
+        task["taskDefinition"] = {field: value}
+    elif where.startswith("$.tasks"):
+        task[field] = value
+    else:
+        doc[field] = value
+    assert "not supported by dynoq" in refused(doc)[where]
