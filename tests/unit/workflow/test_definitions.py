@@ -205,7 +205,7 @@ def test_unknown_fields_are_ignored_but_kept_in_raw() -> None:
     wf = parse_workflow_def(workflow(simple("a", rateLimited=True), mystery={"x": 1}))
     assert wf.raw["mystery"] == {"x": 1}
     assert wf.tasks[0].raw["rateLimited"] is True
-    td = parse_task_def({"name": "t", "isolationGroupId": "g", "totalTimeoutSeconds": 9})
+    td = parse_task_def({"name": "t", "baseType": "x", "runtimeMetadata": {"a": 1}})
     assert td == TaskDef(name="t")
 
 
