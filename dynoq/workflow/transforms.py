@@ -83,8 +83,9 @@ def event_target(sink: str, workflow_type: str, reference_name: str) -> EventTar
     """The event name and queue of a sink (one sink_problem accepts)."""
     if sink == "conductor":
         return EventTarget(f"conductor:{workflow_type}:{reference_name}", CONDUCTOR_EVENTS_QUEUE)
-    if sink.startswith("conductor:"):
-        return EventTarget(sink, CONDUCTOR_EVENTS_QUEUE)
+    if sink.startswith("conductor:"):  # Conductor's expansion: the workflow's name goes in
+        name = sink.removeprefix("conductor:")
+        return EventTarget(f"conductor:{workflow_type}:{name}", CONDUCTOR_EVENTS_QUEUE)
     return EventTarget(sink, sink.removeprefix("dynoq:"))
 
 

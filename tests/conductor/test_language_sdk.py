@@ -114,7 +114,8 @@ def test_a_human_task_waits_for_an_update(
 
     run = wait_until(ended, timeout=15, interval=0.05)
     assert run.output == {"who": "ann"}
-    assert run.tasks[1].output_data["event_produced"] == "conductor:approvals"
+    # Conductor's expansion of the sink conductor:approvals: the workflow's name goes in
+    assert run.tasks[1].output_data["event_produced"] == f"conductor:{definition.name}:approvals"
 
 
 def test_a_sink_dynoq_cannot_publish_to_is_refused_naming_it(executor: WorkflowExecutor) -> None:

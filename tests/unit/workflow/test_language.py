@@ -139,7 +139,7 @@ def test_kafka_publish_is_accepted_and_fails_without_a_broker(js: JavaScript) ->
     ("sink", "event", "queue"),
     [
         ("conductor", "conductor:flow:ev", "conductor-events"),
-        ("conductor:orders", "conductor:orders", "conductor-events"),
+        ("conductor:orders", "conductor:flow:orders", "conductor-events"),
         ("dynoq:audit", "dynoq:audit", "audit"),
     ],
 )
