@@ -143,15 +143,20 @@ class DecideRun:
             if not any(not t.retried for t in wf.tasks):
                 self.changed()
                 self.factory.schedule(self.definition.tasks[0], 0)
+            more = False
             for _ in range(MAX_PASSES):
-                if wf.status is not WorkflowStatus.RUNNING or not self.step():
+                more = wf.status is WorkflowStatus.RUNNING and self.step()
+                if not more:
                     break
             if wf.status is WorkflowStatus.RUNNING and self.all_done():
                 self.complete()
+        else:
+            more = False
         if wf.status.terminal:
             self.tell_others()
         else:
-            self.out.next_due_ms = self.next_due()
+            # out of passes with work left (a long loop of system tasks): decide again now
+            self.out.next_due_ms = self.now if more else self.next_due()
         return self.out
 
     def changed(self) -> None:

@@ -544,3 +544,21 @@ def test_a_feature_dynoq_lacks_is_refused_by_name(field: str, value: Any, where:
     else:
         doc[field] = value
     assert "not supported by dynoq" in refused(doc)[where]
+
+
+def test_a_long_loop_of_system_tasks_carries_on_in_the_next_decide(js: JavaScript) -> None:
+    body = system(
+        "INLINE",
+        "inc",
+        inputParameters={"evaluatorType": "javascript", "expression": "1"},
+    )
+    loop = system("DO_WHILE", "loop", loopCondition="$.loop.iteration < 260", loopOver=[body])
+    flow = started(js, workflow_doc([loop]))
+    rounds = 1
+    while flow.wf.status is WorkflowStatus.RUNNING and rounds < 20:
+        assert flow.decisions[-1].next_due_ms == NOW  # not left for an hour
+        flow.step()
+        rounds += 1
+    assert flow.wf.status is WorkflowStatus.COMPLETED
+    assert rounds > 1  # it did take more than one decide
+    assert flow.task("loop").output_data["iteration"] == 260
