@@ -139,9 +139,13 @@ def start_workflow_task(factory: TaskFactory, task: Task) -> None:
             parent_workflow_task_id="",
             definition=definition if isinstance(definition, dict) else None,
             task_to_domain=dict(request.get("taskToDomain") or run.wf.task_to_domain),
+            started_by=(run.wf.workflow_id, task.task_id),
         )
     )
-    factory.done(task, {"workflowId": new_id})
+    # as Conductor's (an async system task): ends once the start is carried out, COMPLETED
+    # with the new workflow's id, or FAILED when it could not start
+    task.status = TaskStatus.IN_PROGRESS
+    task.start_time = run.now
 
 
 def _start_request_problem(request: Any) -> str | None:

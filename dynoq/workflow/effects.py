@@ -52,6 +52,8 @@ class ChildStart:
     parent_workflow_task_id: str
     definition: dict[str, Any] | None = None
     task_to_domain: dict[str, str] = field(default_factory=dict)
+    # (workflow id, task id) of the START_WORKFLOW task that ends as this start goes
+    started_by: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -372,6 +372,9 @@ class Executor:
                 parent=parent,
             )
         except DynoqError as exc:
+            if child.started_by is not None:
+                await self._tell_starter(child, TaskStatus.FAILED, f"{exc}")
+                return
             if parent is None:
                 log.error("could not start workflow %s: %s", child.name, exc)
                 return
@@ -385,6 +388,26 @@ class Executor:
             }
             await self.store.post(parent[0], event)
             await self.queues.wake(parent[0])
+
+        else:
+            if child.started_by is not None:
+                await self._tell_starter(child, TaskStatus.COMPLETED, "")
+
+    async def _tell_starter(self, child: ChildStart, status: TaskStatus, reason: str) -> None:
+        """Ends the START_WORKFLOW task that asked for this start, as the start went."""
+        assert child.started_by is not None
+        workflow_id, task_id = child.started_by
+        event = {
+            "kind": "update",
+            "taskId": task_id,
+            "status": str(status),
+            "outputData": {"workflowId": child.workflow_id} if not reason else {},
+            "reasonForIncompletion": reason,
+            "time": now_ms(),
+        }
+        outcome, _ = await self.store.post_result(workflow_id, task_id, event)
+        if outcome == 3:
+            await self.queues.wake(workflow_id)
 
     async def _rearm(self, wf: Workflow, decision: Decision, entry: Message | None) -> None:
         """Sets the workflow's decider entry to its next deadline, or drops it once there is

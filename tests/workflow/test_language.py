@@ -110,6 +110,16 @@ async def test_jq_lambda_event_human_and_start_workflow_in_one_run(
     await events.aclose()
 
 
+async def test_start_workflow_fails_when_the_workflow_cannot_start(
+    engine: WorkflowEngine, services: Services
+) -> None:
+    start = task("START_WORKFLOW", "spawn", inputParameters={"startWorkflow": {"name": "nope"}})
+    await engine.register_workflow_def({"name": "spawner", "version": 1, "tasks": [start]})
+    workflow_id = await engine.start_workflow("spawner")
+    wf = await wait_for_status(engine, workflow_id, WorkflowStatus.FAILED)
+    assert "no workflow definition nope" in wf.tasks[0].reason_for_incompletion
+
+
 async def test_the_input_template_fills_missing_inputs(
     engine: WorkflowEngine, services: Services
 ) -> None:

@@ -197,7 +197,11 @@ def test_start_workflow_starts_another_and_completes_with_its_id(js: JavaScript)
         {"x": 1},
         "c-9",
     )
-    assert child.parent_workflow_id == ""  # not a sub-workflow: nobody waits for it
+    assert child.parent_workflow_id == ""  # not a sub-workflow: its end is nobody's business
+    go = flow.task("go")
+    assert child.started_by == (flow.wf.workflow_id, go.task_id)
+    assert go.status is TaskStatus.IN_PROGRESS  # until the start is carried out
+    flow.step([update(go.task_id, "COMPLETED", output={"workflowId": child.workflow_id})])
     assert flow.task("go").output_data == {"workflowId": child.workflow_id}
     assert flow.wf.status is WorkflowStatus.COMPLETED
     again = started(js, workflow_doc([system("START_WORKFLOW", "go", inputParameters={})]))
