@@ -49,6 +49,7 @@ class Metadata:
         self._snapshots: dict[str, tuple[dict[str, Any], WorkflowDef]] = {}
         self._snapshot_keys: dict[tuple[str, int, int], str] = {}
         self._task_defs: tuple[float, dict[str, TaskDef]] = (0.0, {})
+        self._looked_for: dict[str, float] = {}  # missing TaskDef name -> when last read for it
         self._workflow_defs: dict[str, tuple[float, dict[int, WorkflowDef]]] = {}
 
     # -- workflow definitions ---------------------------------------------------------------
@@ -139,10 +140,18 @@ class Metadata:
         MISS_REFRESH_SECONDS) when one of the ``needed`` names is missing, so a TaskDef
         registered by another process just before a workflow starts is the one it runs with."""
         fetched_at, defs = self._task_defs
-        age = time.monotonic() - fetched_at
-        if age > DEFINITIONS_TTL_SECONDS or (
-            age > MISS_REFRESH_SECONDS and any(name not in defs for name in needed)
+        now = time.monotonic()
+        missing = [name for name in needed if name not in defs]
+        # a missing name is looked for at once the first time, then at most every
+        # MISS_REFRESH_SECONDS (a task type that never gets a TaskDef costs little)
+        looked = [self._looked_for.get(name, 0.0) for name in missing]
+        if now - fetched_at > DEFINITIONS_TTL_SECONDS or any(
+            now - at > MISS_REFRESH_SECONDS for at in looked
         ):
+            for name in missing:
+                self._looked_for[name] = now
+            if len(self._looked_for) > MAX_CACHED_SNAPSHOTS:
+                self._looked_for.clear()
             defs = {n: parse_task_def(d) for n, d in (await self.store.task_defs()).items()}
             self._task_defs = (time.monotonic(), defs)
         return defs
