@@ -32,6 +32,7 @@ Segment = str | int
 _BARE_NAME = re.compile(r"[^.\[\]\s'\"]+")
 _INDEX = re.compile(r"\[(\d+)\]")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_FUNCTION_CALL = re.compile(r"\.[A-Za-z_]\w*\(\)$")  # Jayway's functions end a path
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +230,7 @@ def _parse_expr(source: str) -> _Expr:
         if body.endswith(function):
             inner = _parse_expr(body.removesuffix(function))
             return _Expr(source, inner.path, inner.error, inner.query, length=True)
-    if "(" in body and "?(" not in body and "=~" not in body:
+    if _FUNCTION_CALL.search(body):
         return _Expr(source, None, "JSONPath functions other than length() are not supported")
     try:
         return _Expr(source, parse_path(source), None)

@@ -4,7 +4,6 @@ the ``jq`` package), and the naming rules of EVENT sinks. Pure: no I/O, no clock
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -107,8 +106,3 @@ def event_document(
         "taskRefName": reference_name,
         "publishedTime": published_ms,
     }
-
-
-def json_safe(value: Any) -> Any:
-    """The value as JSON gives it back (what jq and a queue message see)."""
-    return json.loads(json.dumps(value, default=str))
