@@ -170,7 +170,6 @@ _UNSUPPORTED_TASK_FIELDS = {
     "dynamicForkJoinTasksParam": "the legacy dynamicForkJoinTasksParam (use dynamicForkTasksParam)",
 }
 _UNSUPPORTED_WORKFLOW_FIELDS = {
-    "enforceSchema": "schema enforcement (enforceSchema)",
     "rateLimitConfig": "workflow rate limits (rateLimitConfig)",
 }
 _UNSUPPORTED_TASK_DEF_FIELDS = {
@@ -505,6 +504,11 @@ def _workflow_def(
         version = workflow.schema_version
         read.problem("schemaVersion", f"workflowDef schemaVersion: {version} is only supported")
     _unsupported(read, _UNSUPPORTED_WORKFLOW_FIELDS)
+    # Conductor's enforceSchema defaults to true; it only matters with a schema to enforce
+    if obj.get("enforceSchema", True) and (obj.get("inputSchema") or obj.get("outputSchema")):
+        read.problem(
+            "enforceSchema", "schema enforcement (enforceSchema) is not supported by dynoq"
+        )
     _expressions(workflow.output_parameters, f"{path}.outputParameters", problems)
     _expressions(workflow.failure_workflow, f"{path}.failureWorkflow", problems)
     read.optional_integer("failureWorkflowVersion")
@@ -812,9 +816,20 @@ def _check_dynamic(task: WorkflowTask, read: _Reader, tree: _Tree) -> None:
 
 
 def _check_fork_join_dynamic(task: WorkflowTask, read: _Reader, tree: _Tree) -> None:
-    for key in ("forkTaskName", "forkTaskInputs"):
-        if key in task.input_parameters:
-            read.problem(f"inputParameters.{key}", f"{key} is not supported by dynoq")
+    inputs = task.input_parameters
+    if "forkTaskWorkflow" in inputs:
+        read.problem(
+            "inputParameters.forkTaskWorkflow",
+            "forking sub-workflows (forkTaskWorkflow) is not supported by dynoq",
+        )
+    kind = inputs.get("forkTaskType")
+    if kind is not None and kind != "SIMPLE":
+        read.problem(
+            "inputParameters.forkTaskType",
+            f"forkTaskType {kind!r} is not supported by dynoq (only SIMPLE tasks are forked)",
+        )
+    if "forkTaskInputs" in inputs:
+        return  # the newer form: forkTaskName (or the fork's reference) with a list of inputs
     if not task.dynamic_fork_tasks_param:
         read.problem("dynamicForkTasksParam", "a FORK_JOIN_DYNAMIC needs dynamicForkTasksParam")
 

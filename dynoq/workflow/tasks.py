@@ -14,7 +14,7 @@ from typing import Any
 
 from dynoq.errors import ScriptError
 from dynoq.workflow import builtin_tasks
-from dynoq.workflow.definitions import TaskType, WorkflowTask
+from dynoq.workflow.definitions import TaskType, WorkflowTask, iter_workflow_tasks
 from dynoq.workflow.effects import QUEUED_TYPES, ChildStart, Run
 from dynoq.workflow.expressions import resolve
 from dynoq.workflow.model import Task, TaskStatus, WorkflowStatus
@@ -353,10 +353,14 @@ class TaskFactory:
 
     def start_dynamic_fork(self, task: Task, wt: WorkflowTask, iteration: int) -> None:
         run = self.run
-        branches = task.input_data.get(wt.dynamic_fork_tasks_param)
-        inputs = task.input_data.get(wt.dynamic_fork_tasks_input_param_name) or {}
+        if "forkTaskInputs" in task.input_data:
+            branches, inputs = self.fork_task_inputs(task, wt)
+        else:
+            branches = task.input_data.get(wt.dynamic_fork_tasks_param)
+            inputs = task.input_data.get(wt.dynamic_fork_tasks_input_param_name) or {}
         if not isinstance(branches, list) or not isinstance(inputs, dict):
-            self.fail(task, f"input {wt.dynamic_fork_tasks_param!r} must be a list of tasks")
+            param = wt.dynamic_fork_tasks_param or "forkTaskInputs"
+            self.fail(task, f"input {param!r} must be a list")
             return
         refs: list[str] = []
         for doc in branches:
@@ -400,6 +404,31 @@ class TaskFactory:
         following = run.layout.next_after(wt.task_reference_name)
         if following is not None and following.type is TaskType.JOIN:
             self.schedule(following, iteration, extra_input={"joinOn": refs})
+
+    def fork_task_inputs(self, task: Task, wt: WorkflowTask) -> tuple[Any, dict[str, Any]]:
+        """Conductor's newer dynamic fork: one ``forkTaskName`` task per entry of
+        ``forkTaskInputs`` (a map is its input, anything else its ``input``), referenced
+        ``_<name>_<i>`` (``_<fork ref>_<name>_<i>`` when the workflow has several dynamic
+        forks), each input with its ``__index``."""
+        given = task.input_data.get("forkTaskInputs")
+        if not isinstance(given, list):
+            return None, {}
+        name = str(task.input_data.get("forkTaskName") or wt.task_reference_name)
+        forks = sum(
+            1
+            for t in iter_workflow_tasks(self.run.definition.tasks)
+            if t.type is TaskType.FORK_JOIN_DYNAMIC
+        )
+        prefix = f"_{wt.task_reference_name}_{name}" if forks > 1 else f"_{name}"
+        branches: list[dict[str, Any]] = []
+        inputs: dict[str, Any] = {}
+        for index, value in enumerate(given):
+            ref = f"{prefix}_{index}"
+            one = dict(value) if isinstance(value, dict) else {"input": value}
+            one["__index"] = index
+            branches.append({"name": name, "taskReferenceName": ref, "optional": wt.optional})
+            inputs[ref] = one
+        return branches, inputs
 
     def start_switch(self, task: Task, wt: WorkflowTask, iteration: int) -> None:
         run = self.run

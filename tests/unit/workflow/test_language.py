@@ -534,7 +534,7 @@ def test_a_task_in_a_domain_waits_on_the_domain_s_queue(js: JavaScript) -> None:
     [
         ("permissive", True, "$.tasks[0].permissive"),
         ("cacheConfig", {"key": "k", "ttlInSecond": 5}, "$.tasks[0].cacheConfig"),
-        ("enforceSchema", True, "$.enforceSchema"),
+        ("onStateChange", {"onStart": [{"type": "x"}]}, "$.tasks[0].onStateChange"),
         ("totalTimeoutSeconds", 30, "$.tasks[0].taskDefinition.totalTimeoutSeconds"),
     ],
 )
@@ -566,3 +566,34 @@ def test_a_long_loop_of_system_tasks_carries_on_in_the_next_decide(js: JavaScrip
     assert flow.wf.status is WorkflowStatus.COMPLETED
     assert rounds > 1  # it did take more than one decide
     assert flow.task("loop").output_data["iteration"] == 260
+
+
+def test_a_dynamic_fork_of_fork_task_inputs(js: JavaScript) -> None:
+    fork = system(
+        "FORK_JOIN_DYNAMIC",
+        "fan",
+        inputParameters={"forkTaskName": "resize", "forkTaskInputs": "${workflow.input.images}"},
+    )
+    join = system("JOIN", "join")
+    flow = started(js, workflow_doc([fork, join]), {"images": [{"url": "a"}, "b"]})
+    assert flow.task("fan").output_data == {"forkedTasks": ["_resize_0", "_resize_1"]}
+    first, second = flow.task("_resize_0"), flow.task("_resize_1")
+    assert (first.task_type, first.input_data) == ("resize", {"url": "a", "__index": 0})
+    assert second.input_data == {"input": "b", "__index": 1}
+    flow.complete("_resize_0", {"w": 1})
+    flow.complete("_resize_1", {"w": 2})
+    assert flow.task("join").output_data == {"_resize_0": {"w": 1}, "_resize_1": {"w": 2}}
+    assert flow.wf.status is WorkflowStatus.COMPLETED
+    workflow_fork = system("FORK_JOIN_DYNAMIC", "f", inputParameters={"forkTaskWorkflow": "w"})
+    assert (
+        "not supported"
+        in refused(workflow_doc([workflow_fork, join]))[
+            "$.tasks[0].inputParameters.forkTaskWorkflow"
+        ]
+    )
+
+
+def test_enforce_schema_is_refused_only_with_a_schema_to_enforce() -> None:
+    parse_workflow_def(workflow_doc([simple("a")], enforceSchema=True))  # Conductor's default
+    with_schema = workflow_doc([simple("a")], enforceSchema=True, inputSchema={"name": "s"})
+    assert "not supported by dynoq" in refused(with_schema)["$.enforceSchema"]
