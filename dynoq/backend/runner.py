@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import threading
 import time
 import weakref
@@ -17,7 +16,7 @@ import redis.asyncio
 import redis.asyncio.cluster
 import redis.cluster
 
-from dynoq.backend.scripts import SCRIPT_NAMES, script_source
+from dynoq.backend.scripts import script_sha, script_source
 from dynoq.core.ops import DeleteKeys, ScriptCall
 from dynoq.errors import ConfigError, DynoqError, InvalidArgument, RedisUnavailable, ScriptFailed
 
@@ -60,21 +59,12 @@ def check_client(client: Any) -> None:
         raise ConfigError("the Redis client must not use decode_responses=True: payloads are bytes")
 
 
-class _Scripts:
-    def __init__(self) -> None:
-        self._sources = {name: script_source(name) for name in SCRIPT_NAMES}
-        self._shas = {
-            name: hashlib.sha1(src.encode()).hexdigest() for name, src in self._sources.items()
-        }
-
-
-class SyncScripts(_Scripts):
-    """Runs scripts by SHA (EVALSHA); on NOSCRIPT, by source (EVAL), which loads them again.
-    Falling back to EVAL rather than SCRIPT LOAD + EVALSHA cannot lose a race with another
-    SCRIPT FLUSH."""
+class SyncScripts:
+    """Runs scripts (queue and workflow alike) by SHA (EVALSHA); on NOSCRIPT, by source (EVAL),
+    which loads them again. Falling back to EVAL rather than SCRIPT LOAD + EVALSHA cannot lose
+    a race with another SCRIPT FLUSH."""
 
     def __init__(self, client: Any) -> None:
-        super().__init__()
         self._client = client
         self._pool: ThreadPoolExecutor | None = None
         if isinstance(client, redis.cluster.RedisCluster):
@@ -101,8 +91,9 @@ class SyncScripts(_Scripts):
                         if isinstance(call, DeleteKeys):
                             pipe.delete(*call.keys)
                         else:
-                            sha = self._shas[call.script]
-                            pipe.evalsha(sha, len(call.keys), *call.keys, *call.args)
+                            pipe.evalsha(
+                                script_sha(call.script), len(call.keys), *call.keys, *call.args
+                            )
                     replies = pipe.execute(raise_on_error=False)
             except DynoqError:
                 if not tolerant:
@@ -134,11 +125,11 @@ class SyncScripts(_Scripts):
                 return self._client.delete(*call.keys)
             try:
                 return self._client.evalsha(
-                    self._shas[call.script], len(call.keys), *call.keys, *call.args
+                    script_sha(call.script), len(call.keys), *call.keys, *call.args
                 )
             except redis.exceptions.NoScriptError:
                 return self._client.eval(
-                    self._sources[call.script], len(call.keys), *call.keys, *call.args
+                    script_source(call.script), len(call.keys), *call.keys, *call.args
                 )
 
 
@@ -162,11 +153,10 @@ async def ensure_initialized(client: Any) -> None:
             _initialized_clusters.add(client)
 
 
-class AsyncScripts(_Scripts):
+class AsyncScripts:
     """The asyncio form of :class:`SyncScripts`."""
 
     def __init__(self, client: Any) -> None:
-        super().__init__()
         self._client = client
 
     async def ensure_initialized(self) -> None:
@@ -179,11 +169,11 @@ class AsyncScripts(_Scripts):
                 return await self._client.delete(*call.keys)
             try:
                 return await self._client.evalsha(
-                    self._shas[call.script], len(call.keys), *call.keys, *call.args
+                    script_sha(call.script), len(call.keys), *call.keys, *call.args
                 )
             except redis.exceptions.NoScriptError:
                 return await self._client.eval(
-                    self._sources[call.script], len(call.keys), *call.keys, *call.args
+                    script_source(call.script), len(call.keys), *call.keys, *call.args
                 )
 
 

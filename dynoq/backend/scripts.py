@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from pathlib import Path
 
@@ -11,6 +12,14 @@ _INCLUDE = re.compile(r"^--!include\s+(\S+)\s*$", re.MULTILINE)
 SCRIPT_NAMES = (
     "push", "ensure", "pop", "ack", "nack", "set_unack_timeout", "set_delay", "remove",
     "get", "peek", "stats", "sweep", "dead_letters", "requeue_dead",
+)  # fmt: skip
+# The orchestrator's scripts, in lua/workflow/.
+WORKFLOW_SCRIPT_NAMES = tuple(
+    f"workflow/{name}"
+    for name in (
+        "acquire", "claim", "claim_task", "create", "post", "post_result", "read", "release",
+        "save",
+    )
 )  # fmt: skip
 
 
@@ -34,3 +43,9 @@ def script_source(name: str) -> str:
         return _INCLUDE.sub(resolve, (root / path).read_text())
 
     return _INCLUDE.sub(resolve, (root / f"{name}.lua").read_text())
+
+
+@functools.cache
+def script_sha(name: str) -> str:
+    """The SHA1 EVALSHA knows the script ``name`` by."""
+    return hashlib.sha1(script_source(name).encode()).hexdigest()
