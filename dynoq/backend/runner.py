@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 import time
 import weakref
@@ -25,6 +26,8 @@ _SUBSCRIBER_OPTIONS = (
     "username", "password", "socket_connect_timeout", "ssl_ca_certs", "ssl_cert_reqs",
     "ssl_certfile", "ssl_keyfile", "ssl_check_hostname",
 )  # fmt: skip
+
+log = logging.getLogger("dynoq.backend")
 
 # While the subscription is down, a waiting pop re-checks at least this often.
 DEGRADED_POLL_SECONDS = 0.5
@@ -249,7 +252,10 @@ class AsyncWakeListener:
                     await self._bump()
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
+                level = logging.WARNING if self._subscribed.is_set() else logging.DEBUG
+                log.log(level, "wake-up subscription to %s lost (%s): polling until it is back",
+                        self._channel, exc)  # fmt: skip
                 self._attempt += 1
                 self._subscribed.clear()
                 self._settled.set()
@@ -257,17 +263,23 @@ class AsyncWakeListener:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
             finally:
-                with contextlib.suppress(Exception):
+                try:
                     if pubsub is not None:
                         await pubsub.aclose()
                     if owned is not None:
                         await owned.aclose()
+                except Exception as exc:  # the connection is gone either way
+                    log.debug("closing the subscription to %s: %s", self._channel, exc)
 
     async def aclose(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
+            try:
                 await self._task
+            except asyncio.CancelledError:
+                pass
+            except Exception as exc:
+                log.debug("the subscription to %s ended with %r", self._channel, exc)
             self._task = None
 
 
@@ -303,8 +315,8 @@ class SyncWakeListener:
                     self._pubsub = pubsub
                     self._epoch += 1
                     return
-        except redis.exceptions.RedisError:
-            pass
+        except redis.exceptions.RedisError as exc:
+            log.debug("subscribing to %s failed (%s): polling instead", self._channel, exc)
         pubsub.close()
 
     def wait(self, seconds: float, since: int) -> int:
@@ -320,7 +332,8 @@ class SyncWakeListener:
             while self._epoch == since and (remaining := deadline - time.monotonic()) > 0:
                 try:
                     message = self._pubsub.get_message(timeout=remaining)
-                except redis.exceptions.RedisError:
+                except redis.exceptions.RedisError as exc:
+                    log.warning("wake-up subscription to %s lost (%s)", self._channel, exc)
                     self._pubsub.close()
                     self._pubsub = None
                     self._epoch += 1

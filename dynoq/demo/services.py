@@ -18,9 +18,8 @@ from typing import Any
 import aiohttp
 from prometheus_client import CollectorRegistry
 
-from dynoq.backend.connect import async_client, resolve_url
+from dynoq.backend.connect import aping, async_client, resolve_url
 from dynoq.backend.embedded import free_port
-from dynoq.backend.runner import ensure_initialized, translated_errors
 from dynoq.core.backoff import Constant
 from dynoq.core.models import Message
 from dynoq.demo.health import wait_for_health
@@ -185,8 +184,6 @@ async def _check_reachable(url: str) -> None:
     """Fails with RedisUnavailable before any service starts, rather than half-way through."""
     client = async_client(url)
     try:
-        await ensure_initialized(client)
-        with translated_errors():
-            await client.ping()
+        await aping(client)
     finally:
         await client.aclose()

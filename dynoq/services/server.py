@@ -22,6 +22,7 @@ from dynoq.errors import (
     InvalidArgument,
     NotFound,
     PayloadTooLarge,
+    QueueNotFound,
     RedisUnavailable,
 )
 from dynoq.runtime.metrics import Metrics, QueueGauges
@@ -30,13 +31,13 @@ from dynoq.runtime.settings import ServerConfig
 from dynoq.services import queue_api as routes
 from dynoq.services.conductor import app as conductor
 from dynoq.services.conductor import http as conductor_http
-from dynoq.services.directory import QueueDirectory, QueueNotFound
+from dynoq.services.directory import QueueDirectory
 from dynoq.services.http import ApiError, error_response
 from dynoq.workflow.engine import WorkflowEngine
 
 log = logging.getLogger("dynoq.server")
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+RequestHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 OPEN_PATHS = frozenset({"/health", "/api/health", conductor.TOKEN_PATH})
 
 _HTTP_CODES = {
@@ -75,7 +76,7 @@ def _as_api_error(exc: BaseException) -> ApiError | None:
 
 
 @web.middleware
-async def timing_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def timing_middleware(request: web.Request, handler: RequestHandler) -> web.StreamResponse:
     started = time.perf_counter()
     status = 500
     try:
@@ -91,7 +92,7 @@ async def timing_middleware(request: web.Request, handler: Handler) -> web.Strea
 
 
 @web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def error_middleware(request: web.Request, handler: RequestHandler) -> web.StreamResponse:
     try:
         return await handler(request)
     except asyncio.CancelledError:
@@ -112,7 +113,7 @@ def auth_middleware(tokens: Iterable[str]) -> Middleware:
     accepted = [token.encode() for token in tokens]
 
     @web.middleware
-    async def check_token(request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def check_token(request: web.Request, handler: RequestHandler) -> web.StreamResponse:
         if request.path not in OPEN_PATHS:
             header = request.headers.get("Authorization", "")
             scheme, _, given = header.partition(" ")

@@ -26,7 +26,7 @@ from typing import Any
 
 from py_mini_racer import JSEvalException, JSOOMException, JSTimeoutException, MiniRacer
 
-from dynoq.errors import ScriptError
+from dynoq.errors import JavaScriptError
 
 _LOCATION = re.compile(r"^\S*:\d+: ")
 
@@ -99,11 +99,11 @@ class JavaScript:
         try:
             payload = json.dumps(dict(bindings), allow_nan=False, separators=(",", ":"))
         except (TypeError, ValueError) as exc:
-            raise ScriptError(f"the bindings are not JSON: {exc}") from exc
+            raise JavaScriptError(f"the bindings are not JSON: {exc}") from exc
         call = f"__dynoq_run({json.dumps(expression)}, {json.dumps(payload)})"
         text = self._run(call)
         if not isinstance(text, str):
-            raise ScriptError(f"unexpected result from the script runner: {text!r}")
+            raise JavaScriptError(f"unexpected result from the script runner: {text!r}")
         if text.startswith("!"):
             self._discard()
         return json.loads(text[1:])
@@ -130,13 +130,13 @@ class JavaScript:
             return context.eval(code, timeout_sec=self.timeout, max_memory=self.max_memory_bytes)
         except JSTimeoutException as exc:
             self._discard()
-            raise ScriptError(f"the script timed out after {self.timeout:g} s") from exc
+            raise JavaScriptError(f"the script timed out after {self.timeout:g} s") from exc
         except JSOOMException as exc:
             self._discard()
             limit = self.max_memory_bytes / 2**20
-            raise ScriptError(f"the script reached its memory limit of {limit:g} MiB") from exc
+            raise JavaScriptError(f"the script reached its memory limit of {limit:g} MiB") from exc
         except JSEvalException as exc:
-            raise ScriptError(_first_line(str(exc))) from exc
+            raise JavaScriptError(_first_line(str(exc))) from exc
 
     def _context(self) -> MiniRacer:
         context: MiniRacer | None = getattr(self._local, "context", None)
