@@ -23,10 +23,11 @@ from dynoq.backend.embedded import free_port
 from dynoq.core.backoff import Constant
 from dynoq.core.models import Message
 from dynoq.demo.health import wait_for_health
-from dynoq.demo.workflows import run_workflow_demo
 from dynoq.runtime.settings import ServerConfig, SweeperConfig
 from dynoq.runtime.worker import Worker
 from dynoq.services import server, sweeper
+from dynoq.workflow import MISSING_EXTRA
+from dynoq.workflow import installed as workflows_installed
 
 QUEUE = "jobs"
 LEASE_SECONDS = 1.0
@@ -176,6 +177,12 @@ def main(url: str, total: int) -> int:
     resolved = resolve_url(url)
     asyncio.run(_check_reachable(resolved))
     queues = asyncio.run(run_services_demo(resolved, total))
+    if not workflows_installed():
+        print(f"\nNo workflow demo: {MISSING_EXTRA}")
+        return queues
+    # Imported here: the workflow engine needs the workflow extra.
+    from dynoq.demo.workflows import run_workflow_demo
+
     workflows = asyncio.run(run_workflow_demo(resolved, min(100, max(10, total // 10))))
     return queues or workflows
 

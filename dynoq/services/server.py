@@ -8,6 +8,7 @@ import hmac
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -29,16 +30,19 @@ from dynoq.runtime.metrics import Metrics, QueueGauges
 from dynoq.runtime.serving import warn_if_embedded
 from dynoq.runtime.settings import ServerConfig
 from dynoq.services import queue_api as routes
-from dynoq.services.conductor import app as conductor
 from dynoq.services.conductor import http as conductor_http
 from dynoq.services.directory import QueueDirectory
 from dynoq.services.http import ApiError, error_response
-from dynoq.workflow.engine import WorkflowEngine
+from dynoq.workflow import MISSING_EXTRA
+from dynoq.workflow import installed as workflows_installed
+
+if TYPE_CHECKING:
+    from dynoq.services.conductor.app import EngineFactory
 
 log = logging.getLogger("dynoq.server")
 
 RequestHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-OPEN_PATHS = frozenset({"/health", "/api/health", conductor.TOKEN_PATH})
+OPEN_PATHS = frozenset({"/health", "/api/health", conductor_http.TOKEN_PATH})
 
 _HTTP_CODES = {
     404: "not_found",
@@ -137,11 +141,11 @@ def build_app(
     config: ServerConfig,
     registry: CollectorRegistry | None = None,
     *,
-    workflow_engine: conductor.EngineFactory | None = None,
+    workflow_engine: EngineFactory | None = None,
 ) -> web.Application:
     """The API as an aiohttp application; it connects to Redis on startup. ``workflow_engine``
     makes the engine of the Conductor API from the Redis URL and namespace (default:
-    ``WorkflowEngine.from_url``)."""
+    ``WorkflowEngine.from_url``); without the workflow extra there is no ``/api``."""
     middlewares: list[Middleware] = [timing_middleware, error_middleware]
     if config.tokens:
         middlewares.append(auth_middleware(config.tokens))
@@ -152,8 +156,21 @@ def build_app(
     for method, path, handler in routes.ROUTES:
         app.router.add_route(method, path, handler)
     app.cleanup_ctx.append(_redis_context)
-    conductor.mount(app, config, workflow_engine or WorkflowEngine.from_url)
+    _mount_workflows(app, config, workflow_engine)
     return app
+
+
+def _mount_workflows(
+    app: web.Application, config: ServerConfig, workflow_engine: EngineFactory | None
+) -> None:
+    if not workflows_installed():
+        log.warning("no /api (the Conductor workflow API): %s", MISSING_EXTRA)
+        return
+    # Imported here: the engine needs the workflow extra, which a queue-only install lacks.
+    from dynoq.services.conductor import app as conductor
+    from dynoq.workflow.engine import WorkflowEngine
+
+    conductor.mount(app, config, workflow_engine or WorkflowEngine.from_url)
 
 
 async def _redis_context(app: web.Application) -> AsyncIterator[None]:

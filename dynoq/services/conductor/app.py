@@ -23,14 +23,13 @@ from dynoq.services.conductor import metadata as conductor_metadata
 from dynoq.services.conductor import search as conductor_search
 from dynoq.services.conductor import tasks as conductor_tasks
 from dynoq.services.conductor import workflows as conductor_workflows
-from dynoq.services.conductor.http import ENGINE, PREFIX, field, object_body
+from dynoq.services.conductor.http import ENGINE, PREFIX, TOKEN_PATH, field, object_body
 from dynoq.services.http import ApiError
 from dynoq.workflow.engine import WorkflowEngine
 from dynoq.workflow.system_tasks import HttpTaskRunner
 
 EngineFactory = Callable[[str, str], WorkflowEngine]
 CONFIG = web.AppKey("conductor_config", ServerConfig)
-TOKEN_PATH = PREFIX + "/token"
 HEALTH = {"healthy": True, "healthResults": [], "suppressedHealthResults": []}
 
 
