@@ -129,3 +129,10 @@ async def aping(client: AsyncClient) -> None:
     await ensure_initialized(client)
     with translated_errors():
         await client.ping()
+
+
+async def ainfo(client: AsyncClient) -> dict[str, Any]:
+    """Redis' INFO (on a cluster, a dict per node); raises RedisUnavailable when unreadable."""
+    await ensure_initialized(client)
+    with translated_errors():
+        return dict(await client.info())

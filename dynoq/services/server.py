@@ -8,13 +8,13 @@ import hmac
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry
 
-from dynoq.backend.connect import async_client
+from dynoq.backend.connect import ainfo, async_client
 from dynoq.core.models import QueueStats
 from dynoq.errors import (
     ConfigError,
@@ -156,21 +156,40 @@ def build_app(
     for method, path, handler in routes.ROUTES:
         app.router.add_route(method, path, handler)
     app.cleanup_ctx.append(_redis_context)
-    _mount_workflows(app, config, workflow_engine)
+    _mount_workflows(app, config, workflow_engine, metrics)
     return app
 
 
 def _mount_workflows(
-    app: web.Application, config: ServerConfig, workflow_engine: EngineFactory | None
+    app: web.Application,
+    config: ServerConfig,
+    workflow_engine: EngineFactory | None,
+    metrics: Metrics,
 ) -> None:
     if not workflows_installed():
         log.warning("no /api (the Conductor workflow API): %s", MISSING_EXTRA)
         return
     # Imported here: the engine needs the workflow extra, which a queue-only install lacks.
     from dynoq.services.conductor import app as conductor
+    from dynoq.services.workflow_metrics import WorkflowMetrics
     from dynoq.workflow.engine import WorkflowEngine
 
-    conductor.mount(app, config, workflow_engine or WorkflowEngine.from_url)
+    conductor.mount(
+        app, config, workflow_engine or WorkflowEngine.from_url, WorkflowMetrics(metrics.registry)
+    )
+
+
+def redis_health(info: dict[str, Any]) -> dict[str, Any]:
+    """INFO of one server, or of a cluster's nodes (a dict per node) added up: memory and
+    evictions summed, the policy of any node that evicts."""
+    nodes = [v for v in info.values() if isinstance(v, dict) and "redis_version" in v] or [info]
+    policies = [str(n.get("maxmemory_policy", "")) for n in nodes]
+    return {
+        "used_memory": sum(int(n.get("used_memory", 0)) for n in nodes),
+        "maxmemory": sum(int(n.get("maxmemory", 0)) for n in nodes),
+        "evicted_keys": sum(int(n.get("evicted_keys", 0)) for n in nodes),
+        "maxmemory_policy": next((p for p in policies if p != "noeviction"), "noeviction"),
+    }
 
 
 async def _redis_context(app: web.Application) -> AsyncIterator[None]:
@@ -191,7 +210,12 @@ async def _redis_context(app: web.Application) -> AsyncIterator[None]:
             out.append((entry.name, await queue.stats()))
         return out
 
-    app[routes.GAUGES] = QueueGauges(all_stats, app[routes.METRICS].registry, config.gauge_ttl)
+    async def redis_info() -> dict[str, Any]:
+        return redis_health(await ainfo(client))
+
+    app[routes.GAUGES] = QueueGauges(
+        all_stats, app[routes.METRICS].registry, config.gauge_ttl, redis_info
+    )
     yield
     await directory.aclose()
     await client.aclose()
