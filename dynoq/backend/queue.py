@@ -70,6 +70,7 @@ class _QueueBase(Generic[C]):
 
     @property
     def name(self) -> str:
+        """The queue's name."""
         return self.spec.name
 
     def __repr__(self) -> str:

@@ -1,9 +1,8 @@
 """The Conductor-compatible REST API under ``/api``, so Conductor's client SDKs and workers run
 against ``dynoq server`` unchanged (point them at ``http://host:port/api``).
 
-Routes live in :mod:`conductor_metadata`, :mod:`conductor_workflows`,
-:mod:`conductor_search` and :mod:`conductor_tasks`; errors are Conductor's ErrorResponse
-(:mod:`conductor_http`). With bearer tokens configured, Conductor's SDKs authenticate by
+Routes live in :mod:`.metadata`, :mod:`.workflows`, :mod:`.search` and :mod:`.tasks`; errors
+are Conductor's ErrorResponse (:mod:`.http`). With bearer tokens configured, Conductor's SDKs authenticate by
 exchanging a token for itself at ``POST /api/token`` (``CONDUCTOR_AUTH_KEY`` any id,
 ``CONDUCTOR_AUTH_SECRET`` the token) and sending it as ``X-Authorization``; without tokens
 ``/api/token`` answers 404, which the SDKs take as "no authentication".
