@@ -21,6 +21,8 @@ WORKFLOW_SCRIPT_NAMES = tuple(
         "save",
     )
 )  # fmt: skip
+# The scheduler's scripts, in lua/schedules/.
+SCHEDULE_SCRIPT_NAMES = ("schedules/fire", "schedules/record")
 
 
 def lua_dir() -> Path:

@@ -85,6 +85,22 @@ SERVICES = {
         ),
         needs_workflows=True,
     ),
+    "scheduler": Service(
+        "fire due schedules (run one or several)",
+        "SchedulerConfig",
+        "dynoq.services.scheduler",
+        (
+            Option("--batch", "batch", "ticks handled at once", default=True),
+            Option(
+                "--repair-interval",
+                "repair_interval",
+                "seconds between re-arming checks",
+                default=True,
+            ),
+            METRICS_PORT,
+        ),
+        needs_workflows=True,  # it starts the workflows of WorkflowActions too
+    ),
 }
 
 
@@ -162,6 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, service in SERVICES.items():
         _add_service_options(command(name, service.help), service)
+
+    from dynoq.cli import schedules as schedule_commands
+
+    schedule_commands.add_arguments(command("schedules", "cron and interval schedules"), common)
 
     worker = command("worker", "run the handlers of a dynoq.Worker")
     worker.add_argument("app", metavar="APP:OBJ", help="e.g. myapp.tasks:worker")
@@ -308,6 +328,10 @@ def dispatch(args: argparse.Namespace) -> int:
     url = _explicit_url(args)
     if url is None:
         raise CliError(f"'{args.command}' needs a Redis: pass --redis-url or set DYNOQ_REDIS_URL")
+    if args.command == "schedules":
+        from dynoq.cli import schedules
+
+        return schedules.run(args, url, _namespace(args) or "dynoq")
     return commands.run(args, url, _namespace(args) or "dynoq")
 
 

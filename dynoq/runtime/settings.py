@@ -176,3 +176,26 @@ class WorkflowSweeperConfig:
         cls, env: Mapping[str, str] | None = None, **overrides: Any
     ) -> WorkflowSweeperConfig:
         return config_from_env(cls, env, overrides)
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerConfig:
+    """``dynoq scheduler``: fires the due schedules of ``namespace``, up to ``batch`` ticks
+    per pop; every ``repair_interval`` seconds one scheduler re-arms schedules left without a
+    tick. Run one or several."""
+
+    redis_url: str = EMBEDDED_URL
+    namespace: str = "dynoq"
+    batch: int = 100
+    repair_interval: float = 300.0
+    metrics_port: int = 0
+
+    def __post_init__(self) -> None:
+        check_name(self.namespace, "namespace")
+        check_int(self.batch, "batch", 1, 10_000)
+        check_seconds(self.repair_interval, "repair_interval")
+        check_port(self.metrics_port, "metrics_port")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> SchedulerConfig:
+        return config_from_env(cls, env, overrides)

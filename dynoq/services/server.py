@@ -30,6 +30,7 @@ from dynoq.runtime.metrics import Metrics, QueueGauges
 from dynoq.runtime.serving import warn_if_embedded
 from dynoq.runtime.settings import ServerConfig
 from dynoq.services import queue_api as routes
+from dynoq.services import schedule_api
 from dynoq.services.conductor import http as conductor_http
 from dynoq.services.directory import QueueDirectory
 from dynoq.services.http import ApiError, error_response
@@ -157,6 +158,7 @@ def build_app(
         app.router.add_route(method, path, handler)
     app.cleanup_ctx.append(_redis_context)
     _mount_workflows(app, config, workflow_engine, metrics)
+    schedule_api.mount(app, config)
     return app
 
 

@@ -1,4 +1,4 @@
-"""Every Lua script, queue and workflow, documents its KEYS and ARGV, and includes resolve."""
+"""Every Lua script (queue, workflow, schedules) documents its KEYS and ARGV; includes resolve."""
 
 from __future__ import annotations
 
@@ -6,7 +6,13 @@ import re
 
 import pytest
 
-from dynoq.backend.scripts import SCRIPT_NAMES, WORKFLOW_SCRIPT_NAMES, lua_dir, script_source
+from dynoq.backend.scripts import (
+    SCHEDULE_SCRIPT_NAMES,
+    SCRIPT_NAMES,
+    WORKFLOW_SCRIPT_NAMES,
+    lua_dir,
+    script_source,
+)
 
 
 def header_and_body(name: str) -> tuple[str, str]:
@@ -29,7 +35,7 @@ def documented(header: str, kind: str) -> tuple[set[int], int | None]:
     return numbers, open_from
 
 
-@pytest.mark.parametrize("name", SCRIPT_NAMES + WORKFLOW_SCRIPT_NAMES)
+@pytest.mark.parametrize("name", SCRIPT_NAMES + WORKFLOW_SCRIPT_NAMES + SCHEDULE_SCRIPT_NAMES)
 def test_script_header_names_every_key_and_argument(name):
     header, body = header_and_body(name)
     assert header.startswith(f"-- {name.rsplit('/', 1)[-1]}: ")
@@ -61,3 +67,6 @@ def test_every_script_file_is_registered():
     assert files == set(SCRIPT_NAMES)
     workflow = {f"workflow/{p.stem}" for p in (lua_dir() / "workflow").glob("*.lua")}
     assert workflow == set(WORKFLOW_SCRIPT_NAMES)
+    schedules = {f"schedules/{p.stem}" for p in (lua_dir() / "schedules").glob("*.lua")}
+    assert schedules == set(SCHEDULE_SCRIPT_NAMES)
+    assert {p.name for p in lua_dir().iterdir() if p.is_dir()} == {"lib", "workflow", "schedules"}

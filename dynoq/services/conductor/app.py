@@ -2,8 +2,8 @@
 against ``dynoq server`` unchanged (point them at ``http://host:port/api``).
 
 Routes live in :mod:`.metadata`, :mod:`.workflows`, :mod:`.search` and :mod:`.tasks`; errors
-are Conductor's ErrorResponse (:mod:`.http`). With bearer tokens configured, Conductor's SDKs authenticate by
-exchanging a token for itself at ``POST /api/token`` (``CONDUCTOR_AUTH_KEY`` any id,
+are Conductor's ErrorResponse (:mod:`.http`). With bearer tokens configured, Conductor's SDKs
+authenticate by exchanging a token for itself at ``POST /api/token`` (``CONDUCTOR_AUTH_KEY`` any id,
 ``CONDUCTOR_AUTH_SECRET`` the token) and sending it as ``X-Authorization``; without tokens
 ``/api/token`` answers 404, which the SDKs take as "no authentication".
 """
@@ -19,6 +19,7 @@ from aiohttp import web
 
 from dynoq.runtime.settings import ServerConfig
 from dynoq.services.conductor import metadata as conductor_metadata
+from dynoq.services.conductor import scheduler as conductor_scheduler
 from dynoq.services.conductor import search as conductor_search
 from dynoq.services.conductor import tasks as conductor_tasks
 from dynoq.services.conductor import workflows as conductor_workflows
@@ -56,6 +57,7 @@ ROUTES: tuple[tuple[str, str, Any], ...] = (
     *conductor_search.ROUTES,
     *conductor_workflows.ROUTES,
     *conductor_tasks.ROUTES,
+    *conductor_scheduler.ROUTES,
 )
 
 
