@@ -16,17 +16,20 @@ not delete is thrown away and a fresh one takes its place.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import re
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
-from typing import Any
-
-from py_mini_racer import JSEvalException, JSOOMException, JSTimeoutException, MiniRacer
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from dynoq.errors import JavaScriptError
+
+if TYPE_CHECKING:
+    from py_mini_racer import MiniRacer
 
 _LOCATION = re.compile(r"^\S*:\d+: ")
 
@@ -85,6 +88,17 @@ _PRELUDE = r"""
 """
 
 
+def _v8() -> ModuleType:
+    """mini-racer, imported on first use: without the workflow extra the rest of the package
+    (definitions, models, the UI's diagrams) still imports."""
+    try:
+        return importlib.import_module("py_mini_racer")
+    except ImportError as exc:
+        raise JavaScriptError(
+            "JavaScript needs the workflow extra: pip install 'dynoq[workflow]'"
+        ) from exc
+
+
 class JavaScript:
     """Evaluates JavaScript expressions with ``$`` bound, within a time and a memory limit."""
 
@@ -126,22 +140,23 @@ class JavaScript:
 
     def _run_here(self, code: str) -> Any:
         context = self._context()
+        v8 = _v8()
         try:
             return context.eval(code, timeout_sec=self.timeout, max_memory=self.max_memory_bytes)
-        except JSTimeoutException as exc:
+        except v8.JSTimeoutException as exc:
             self._discard()
             raise JavaScriptError(f"the script timed out after {self.timeout:g} s") from exc
-        except JSOOMException as exc:
+        except v8.JSOOMException as exc:
             self._discard()
             limit = self.max_memory_bytes / 2**20
             raise JavaScriptError(f"the script reached its memory limit of {limit:g} MiB") from exc
-        except JSEvalException as exc:
+        except v8.JSEvalException as exc:
             raise JavaScriptError(_first_line(str(exc))) from exc
 
     def _context(self) -> MiniRacer:
         context: MiniRacer | None = getattr(self._local, "context", None)
         if context is None:
-            context = MiniRacer()
+            context = _v8().MiniRacer()
             context.eval(_PRELUDE)
             self._local.context = context
         return context
@@ -152,7 +167,7 @@ class JavaScript:
         if context is not None:
             # An interrupted evaluation reports back to the context's event loop a little
             # later; a last round trip lets that report land before the loop is closed.
-            with suppress(JSEvalException):
+            with suppress(_v8().JSEvalException):
                 context.eval("0", timeout_sec=self.timeout)
             context.close()
 
