@@ -5,6 +5,7 @@ under ``TYPE_CHECKING``: a lazy import of a higher layer is still a cycle in the
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "dynoq"  # read, never imported
@@ -39,6 +40,7 @@ def package_of(module: str) -> str:
     raise AssertionError(f"{module} is in no layer: add its package to LAYERS and the README")
 
 
+@functools.cache
 def modules() -> dict[str, Path]:
     found = {}
     for path in sorted(PACKAGE.rglob("*.py")):
