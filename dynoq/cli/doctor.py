@@ -289,8 +289,8 @@ def _skew_ms(client: Any) -> float:
     before = time.time()
     seconds, micros = client.time()
     after = time.time()
-    server = seconds + micros / 1e6
-    return float(((before + after) / 2 - server) * 1000)
+    server = float(seconds) + float(micros) / 1e6
+    return ((before + after) / 2 - server) * 1000
 
 
 def _permissions(client: Any, namespace: str) -> tuple[str, dict[str, str]] | Finding:
