@@ -43,7 +43,10 @@ TASKS: dict[str, tuple[Any, dict[str, Any]]] = {
 }
 TERMINAL = ("COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED")
 # the SDK's own TaskDef serialisation touches its deprecated owner_app field
-pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")
+pytestmark = [
+    pytest.mark.sdk,
+    pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning"),
+]
 
 
 @pytest.fixture(scope="module")
