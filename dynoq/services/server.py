@@ -16,7 +16,6 @@ from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry
 
 from dynoq.backend.connect import ainfo, async_client
-from dynoq.backend.runner import OUT_OF_MEMORY
 from dynoq.core.models import QueueStats
 from dynoq.errors import (
     ConfigError,
@@ -48,6 +47,10 @@ log = logging.getLogger("dynoq.server")
 RequestHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 OPEN_PATHS = frozenset({"/", "/health", "/api/health", conductor_http.TOKEN_PATH})
 
+OUT_OF_MEMORY = (
+    "Redis is out of memory (maxmemory reached, policy noeviction): writes are refused until "
+    "memory is freed"
+)
 _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",

@@ -5,7 +5,6 @@ are sent again with EVAL)."""
 from __future__ import annotations
 
 import asyncio
-import inspect
 import textwrap
 import threading
 from pathlib import Path
@@ -17,7 +16,6 @@ from dynoq.services.decider import Decider
 from dynoq.testing import async_wait_until, wait_until
 from dynoq.workflow.engine import WorkflowEngine
 from dynoq.workflow.model import TaskResult, TaskStatus, WorkflowStatus
-from dynoq.workflow.store import WorkflowStore
 from tests.faults.support import RestartableRedis, call, processes, start_server
 
 ROUNDS = 150
@@ -122,16 +120,6 @@ def test_queues_see_no_error_under_script_flush(flushed, namespace, tmp_path: Pa
         assert "Error" not in log.read_text() and "Traceback" not in log.read_text()
 
 
-STILL_REGISTER_SCRIPT = "register_script" in inspect.getsource(WorkflowStore)
-
-
-@pytest.mark.xfail(
-    STILL_REGISTER_SCRIPT,
-    reason="the workflow store still runs its scripts through redis-py's register_script, "
-    "which fails when a flush lands between its SCRIPT LOAD and EVALSHA (issue 11: one runner); "
-    "not strict, as a run can miss that window",
-    strict=False,
-)
 @pytest.mark.timeout(120)
 def test_the_workflow_engine_sees_no_error_under_script_flush(flushed, namespace):
     definition = {

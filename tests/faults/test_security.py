@@ -52,7 +52,7 @@ def test_the_workload_runs_under_the_documented_acl(namespace, tmp_path: Path):
         finally:
             denied = admin.execute_command("ACL", "LOG")
             admin.close()
-        assert denied == [], denied
+        assert denied == [], [(d[b"username"], d[b"object"], d[b"reason"]) for d in denied]
         # and the ACL does deny: another namespace, and an admin command
         with (
             Queue.from_url(url_for("app"), "q", namespace="other") as queue,
