@@ -50,6 +50,7 @@ from dynoq.workflow.model import (
     workflow_id_of_task,
 )
 from dynoq.workflow.store import WorkflowStore, statuses
+from dynoq.workflow.variables import resolved_input
 
 log = logging.getLogger("dynoq.workflow")
 
@@ -715,7 +716,10 @@ class WorkflowEngine:
         done = [m for m, (task, keep) in zip(messages, claims, strict=True) if not keep]
         if done:
             await queue.ack_many(done)
-        return [task for task, _ in claims if task is not None]
+        handed = [task for task, _ in claims if task is not None]
+        for task in handed:  # the worker's copy only: see dynoq.workflow.variables
+            task.input_data = await resolved_input(self.client, self.namespace, task.input_data)
+        return handed
 
     async def _record_poll(self, task_type: str, worker_id: str, domain: str) -> None:
         """Poll data (a worker's last poll time), written at most once a second per worker."""

@@ -77,6 +77,14 @@ class WorkflowStore:
     def _index(self, *parts: str) -> str:
         return ":".join((self.ns, "wfidx", *parts))
 
+    def index_key(self, *parts: str) -> str:
+        """A search index (see the module docstring): ``index_key("type", name)``."""
+        return self._index(*parts)
+
+    @property
+    def summaries_key(self) -> str:
+        return f"{self.ns}:wfsummary"
+
     async def _script(self, name: str, keys: list[str], args: list[Any]) -> Any:
         with translated_errors():
             return await self._scripts[name](keys=keys, args=args)
