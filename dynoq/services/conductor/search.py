@@ -18,6 +18,7 @@ from dynoq.services.conductor.http import (
     query_flag,
     query_int,
 )
+from dynoq.workflow import admin
 from dynoq.workflow.model import Workflow
 from dynoq.workflow.query import parse_query, parse_sort
 from dynoq.workflow.search import search_workflows
@@ -100,6 +101,35 @@ async def search_v2(request: web.Request) -> web.Response:
     )
 
 
+async def _by_tasks(request: web.Request) -> tuple[int, list[Workflow]]:
+    """The workflows with a task matching the task query, in the order of their newest match."""
+    start, size = _paging(request)
+    _, found = await admin.search_tasks(
+        engine(request),
+        parse_query(request.query.get("query", "")),
+        request.query.get("freeText", "*"),
+        parse_sort(request.query.get("sort", "")),
+        0,
+        admin.TASK_SEARCH_WORKFLOWS * 10,
+    )
+    workflows: dict[str, Workflow] = {}
+    for _, workflow in found:
+        workflows.setdefault(workflow.workflow_id, workflow)
+    ordered = list(workflows.values())
+    return len(ordered), ordered[start : start + size]
+
+
+async def search_by_tasks(request: web.Request) -> web.Response:
+    total, found = await _by_tasks(request)
+    return web.json_response({"totalHits": total, "results": [summary(w) for w in found]})
+
+
+async def search_by_tasks_v2(request: web.Request) -> web.Response:
+    total, found = await _by_tasks(request)
+    results = [workflow_doc(w, False) for w in found]
+    return web.json_response({"totalHits": total, "results": results})
+
+
 async def correlated(request: web.Request) -> web.Response:
     workflows = await engine(request).correlated(
         request.match_info["name"],
@@ -142,6 +172,8 @@ W = PREFIX + "/workflow"
 ROUTES: tuple[tuple[str, str, Any], ...] = (
     ("GET", W + "/search", search),
     ("GET", W + "/search-v2", search_v2),
+    ("GET", W + "/search-by-tasks", search_by_tasks),
+    ("GET", W + "/search-by-tasks-v2", search_by_tasks_v2),
     ("GET", W + "/running/{name}", running),
     ("GET", W + "/{name}/correlated/{correlationId}", correlated),
     ("POST", W + "/{name}/correlated", correlated_many),
