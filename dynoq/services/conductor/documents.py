@@ -23,6 +23,26 @@ def _without_unset(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if v != "" and v is not None}
 
 
+# values the user wrote: an empty string there means an empty string
+_USER_DATA = frozenset(
+    ("inputParameters", "outputParameters", "input", "output", "variables", "inputTemplate")
+)
+
+
+def definition_doc(doc: Any) -> Any:
+    """A WorkflowDef, TaskDef or WorkflowTask document without unset (empty or null) fields,
+    at any depth outside the user's own data."""
+    if isinstance(doc, dict):
+        return {
+            k: v if k in _USER_DATA else definition_doc(v)
+            for k, v in doc.items()
+            if v != "" and v is not None
+        }
+    if isinstance(doc, list):
+        return [definition_doc(item) for item in doc]
+    return doc
+
+
 def definition_tasks(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Every WorkflowTask of a definition document, nested ones too, by reference name."""
     return {wt["taskReferenceName"]: wt for wt in _walk(definition.get("tasks") or [])}
@@ -56,7 +76,7 @@ def task_doc(task: Task, by_reference: dict[str, dict[str, Any]] | None = None) 
     workflow_task = {k: v for k, v in task.workflow_task.items() if not k.startswith("_")}
     if not workflow_task and by_reference:
         workflow_task = by_reference.get(_base_reference(task.reference_task_name), {})
-    doc["workflowTask"] = workflow_task
+    doc["workflowTask"] = definition_doc(workflow_task)
     if not workflow_task:
         del doc["workflowTask"]
     return _without_unset(doc)
@@ -69,6 +89,8 @@ def workflow_doc(workflow: Workflow, include_tasks: bool = True) -> dict[str, An
         doc.pop(name, None)
     by_reference = definition_tasks(workflow.workflow_definition)
     doc["tasks"] = [task_doc(t, by_reference) for t in workflow.tasks] if include_tasks else []
-    if not workflow.workflow_definition:
+    if workflow.workflow_definition:
+        doc["workflowDefinition"] = definition_doc(workflow.workflow_definition)
+    else:
         doc.pop("workflowDefinition", None)
     return _without_unset(doc)

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from dynoq.services.conductor.documents import definition_doc
 from dynoq.services.conductor.http import (
     PREFIX,
     engine,
@@ -56,12 +57,12 @@ async def update_workflow_defs(request: web.Request) -> web.Response:
 async def get_workflow_def(request: web.Request) -> web.Response:
     version = query_int(request, "version", None)
     definition = await engine(request).get_workflow_def(request.match_info["name"], version)
-    return web.json_response(workflow_def_to_doc(definition))
+    return web.json_response(definition_doc(workflow_def_to_doc(definition)))
 
 
 async def list_workflow_defs(request: web.Request) -> web.Response:
     definitions = await engine(request).list_workflow_defs()
-    return web.json_response([workflow_def_to_doc(d) for d in definitions])
+    return web.json_response([definition_doc(workflow_def_to_doc(d)) for d in definitions])
 
 
 async def validate_workflow_def(request: web.Request) -> web.Response:
@@ -104,7 +105,9 @@ async def latest_versions(request: web.Request) -> web.Response:
     for definition in await engine(request).list_workflow_defs():
         if definition.name not in latest or definition.version > latest[definition.name].version:
             latest[definition.name] = definition
-    return web.json_response([workflow_def_to_doc(latest[n]) for n in sorted(latest)])
+    return web.json_response(
+        [definition_doc(workflow_def_to_doc(latest[n])) for n in sorted(latest)]
+    )
 
 
 async def delete_workflow_def(request: web.Request) -> web.Response:
@@ -129,11 +132,13 @@ async def update_task_def(request: web.Request) -> web.Response:
 
 async def get_task_def(request: web.Request) -> web.Response:
     definition = await engine(request).get_task_def(request.match_info["tasktype"])
-    return web.json_response(task_def_to_doc(definition))
+    return web.json_response(definition_doc(task_def_to_doc(definition)))
 
 
 async def list_task_defs(request: web.Request) -> web.Response:
-    return web.json_response([task_def_to_doc(d) for d in await engine(request).list_task_defs()])
+    return web.json_response(
+        [definition_doc(task_def_to_doc(d)) for d in await engine(request).list_task_defs()]
+    )
 
 
 async def delete_task_def(request: web.Request) -> web.Response:

@@ -145,7 +145,7 @@ async def poll_data(request: web.Request) -> web.Response:
     task_type = request.query.get("taskType", "")
     if not task_type:
         raise invalid("taskType is required", "taskType")
-    return web.json_response(await engine(request).poll_data(task_type))
+    return web.json_response([_without_null(p) for p in await engine(request).poll_data(task_type)])
 
 
 def _result_status(raw: str) -> TaskStatus:
@@ -247,8 +247,13 @@ async def queue_all_verbose(request: web.Request) -> web.Response:
 async def poll_data_all(request: web.Request) -> web.Response:
     out: list[dict[str, Any]] = []
     for name in await admin.task_types(engine(request)):
-        out.extend(await engine(request).poll_data(name))
+        out.extend(_without_null(p) for p in await engine(request).poll_data(name))
     return web.json_response(out)
+
+
+def _without_null(doc: dict[str, Any]) -> dict[str, Any]:
+    """Conductor leaves a PollData's unset ``domain`` out (its UI would send ``null`` back)."""
+    return {k: v for k, v in doc.items() if v is not None and v != ""}
 
 
 async def requeue(request: web.Request) -> web.Response:
