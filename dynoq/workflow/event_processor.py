@@ -65,10 +65,11 @@ class EventProcessor:
         for queue in self._queues.values():
             await queue.aclose()
 
-    async def handlers(self) -> list[dict[str, Any]]:
+    async def handlers(self, fresh: bool = False) -> list[dict[str, Any]]:
+        """The active handlers (cached for a second unless ``fresh``)."""
         loop = asyncio.get_running_loop()
         fetched, found = self._handlers
-        if loop.time() - fetched > HANDLERS_TTL:
+        if fresh or loop.time() - fetched > HANDLERS_TTL:
             found = [h for h in await self.store.all() if h.get("active", True)]
             self._handlers = (loop.time(), found)
         return found
@@ -116,10 +117,11 @@ class EventProcessor:
         digest = hashlib.sha1(
             json.dumps(message.payload, sort_keys=True, default=str).encode()
         ).hexdigest()[:16]
+        matching = [h for h in await self.handlers() if h["event"] == event]
+        if not matching:  # a handler added within the cache's second is not missed
+            matching = [h for h in await self.handlers(fresh=True) if h["event"] == event]
         complete = True
-        for handler in await self.handlers():
-            if handler["event"] != event:
-                continue
+        for handler in matching:
             key = f"{queue_name}:{message.id}:{digest}:{handler['name']}"
             complete &= await self._run_handler(handler, event, payload, message.id, key)
         return complete
