@@ -3,13 +3,16 @@
 PYTHON ?= python3
 VENV := .venv
 INSTALLED := $(VENV)/.installed
+# Conductor's JavaScript SDK for tests/conductor (node and npm from Debian when missing)
+JS_DIR := tests/conductor/js
+JS_SDK := $(JS_DIR)/node_modules/.package-lock.json
 
-.PHONY: demo test bench bench-peers bench-http lint redis-server
+.PHONY: demo test bench bench-peers bench-http lint redis-server js-sdk
 
 demo: redis-server $(INSTALLED)
 	$(VENV)/bin/dynoq demo
 
-test: redis-server $(INSTALLED)
+test: redis-server $(INSTALLED) $(JS_SDK)
 	$(VENV)/bin/pytest
 
 bench: redis-server $(INSTALLED)
@@ -43,3 +46,14 @@ $(INSTALLED): pyproject.toml
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
 	touch $@
+
+js-sdk: $(JS_SDK)
+
+$(JS_SDK): $(JS_DIR)/package.json $(JS_DIR)/package-lock.json
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	  else echo "node/npm are missing and this user cannot install them: run 'apt-get install nodejs npm' as root" >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; \
+	fi
+	cd $(JS_DIR) && npm ci --legacy-peer-deps --no-audit --no-fund --loglevel=error

@@ -7,7 +7,16 @@ from typing import Any
 
 from aiohttp import web
 
-from dynoq.services.conductor.http import PREFIX, engine, object_body, ok, query_flag, query_int
+from dynoq.services.conductor.http import (
+    PREFIX,
+    engine,
+    invalid,
+    json_body,
+    object_body,
+    ok,
+    query_flag,
+    query_int,
+)
 from dynoq.workflow.events import EventHandlerStore
 
 
@@ -16,8 +25,14 @@ def _store(request: web.Request) -> EventHandlerStore:
 
 
 async def add(request: web.Request) -> web.Response:
-    """An EventHandler; 409 when one of that name exists."""
-    await _store(request).add(await object_body(request))
+    """An EventHandler (Orkes' clients send a list of them); 409 when one of a name exists."""
+    body = await json_body(request)
+    handlers = body if isinstance(body, list) else [body]
+    for handler in handlers:
+        if not isinstance(handler, dict):
+            raise invalid("the body must be an EventHandler object or a list of them")
+    for handler in handlers:
+        await _store(request).add(handler)
     return ok()
 
 
