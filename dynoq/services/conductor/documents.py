@@ -15,7 +15,7 @@ from typing import Any
 from dynoq.workflow.model import Task, Workflow
 
 # fields of dynoq's own bookkeeping, not Conductor's
-_INTERNAL_TASK_FIELDS = ("loopParent", "waitTimeout")
+_INTERNAL_TASK_FIELDS = ("loopParent",)
 _INTERNAL_WORKFLOW_FIELDS = ("taskCounter", "definitionKey")
 
 
