@@ -37,7 +37,7 @@ from dynoq.workflow.store import SUMMARY_FIELDS, pack
 DAY_MS = 86_400_000
 TYPES = [f"flow_{i:02}" for i in range(20)]
 ENDED = [WorkflowStatus.COMPLETED] * 8 + [WorkflowStatus.FAILED, WorkflowStatus.TERMINATED]
-BATCH = 5_000
+BATCH = 1_000
 
 
 async def fill(engine: WorkflowEngine, count: int, now_ms: int, rng: random.Random) -> float:
