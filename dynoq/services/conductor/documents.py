@@ -16,6 +16,12 @@ from dynoq.workflow.model import Task, Workflow
 
 # fields of dynoq's own bookkeeping, not Conductor's
 _INTERNAL_TASK_FIELDS = ("loopParent",)
+# fields of Conductor's Task that dynoq does not track, with the values Conductor gives them
+_TASK_DEFAULTS = {
+    "callbackFromWorker": True,
+    "rateLimitPerFrequency": 0,
+    "rateLimitFrequencyInSeconds": 0,
+}
 _INTERNAL_WORKFLOW_FIELDS = ("taskCounter", "definitionKey")
 
 
@@ -71,6 +77,7 @@ def task_doc(task: Task, by_reference: dict[str, dict[str, Any]] | None = None) 
     """Conductor's Task document; ``by_reference`` (from :func:`definition_tasks`) supplies
     ``workflowTask`` where the task does not carry its own."""
     doc = task.to_doc()
+    doc.update(_TASK_DEFAULTS)
     for name in _INTERNAL_TASK_FIELDS:
         doc.pop(name, None)
     workflow_task = {k: v for k, v in task.workflow_task.items() if not k.startswith("_")}

@@ -55,8 +55,11 @@ def summary(workflow: Workflow) -> dict[str, Any]:
         "priority": workflow.priority,
         "createdBy": workflow.created_by,
         "taskToDomain": workflow.task_to_domain,
+        "parentWorkflowId": workflow.parent_workflow_id,
     }
-    return {k: v for k, v in doc.items() if v != ""}  # Conductor leaves unset fields out
+    # Conductor leaves unset fields out, but these two default to "" in its WorkflowSummary
+    keep = ("failedReferenceTaskNames", "parentWorkflowId")
+    return {k: v for k, v in doc.items() if v != "" or k in keep}
 
 
 def _paging(request: web.Request) -> tuple[int, int]:
