@@ -7,12 +7,12 @@ INSTALLED := $(VENV)/.installed
 JS_DIR := tests/conductor/js
 JS_SDK := $(JS_DIR)/node_modules/.package-lock.json
 
-.PHONY: demo test bench bench-peers bench-http lint redis-server js-sdk
+.PHONY: demo test bench bench-peers bench-http lint redis-server test-tools js-sdk
 
 demo: redis-server $(INSTALLED)
 	$(VENV)/bin/dynoq demo
 
-test: redis-server $(INSTALLED) $(JS_SDK)
+test: redis-server test-tools $(INSTALLED) $(JS_SDK)
 	$(VENV)/bin/pytest
 
 bench: redis-server $(INSTALLED)
@@ -35,6 +35,14 @@ redis-server:
 	  else echo "redis-server is missing and this user cannot install it: run 'apt-get install redis-server redis-tools' as root" >&2; exit 1; fi; \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends redis-server redis-tools >/dev/null; \
+	fi
+
+# What tests/deploy runs for real: promtool and Prometheus, docker-compose's config check.
+test-tools:
+	@if ! command -v promtool >/dev/null 2>&1 || ! command -v docker-compose >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus docker-compose >/dev/null; \
 	fi
 
 $(INSTALLED): pyproject.toml

@@ -1,5 +1,8 @@
 """The orchestrator: Conductor's workflow language (:mod:`.definitions`, :mod:`.expressions`,
 :mod:`.javascript`), the pure decider (:mod:`.decide`, :mod:`.tasks`, :mod:`.operations`,
-:mod:`.structure`), and the Redis side (:mod:`.store`, :mod:`.engine`, :mod:`.system_tasks`).
+:mod:`.structure`, sharing :mod:`.effects`), and the Redis side: :mod:`.store`, :mod:`.queues`, and
+the parts Conductor keeps apart (definitions in :mod:`.metadata`, reads in :mod:`.executions`, the
+:mod:`.executor`, the worker-facing :mod:`.worker_api`) behind one facade, :mod:`.engine`; HTTP
+tasks in :mod:`.system_tasks`.
 
 Layer 2, beside :mod:`dynoq.runtime`. May import the Redis layer and the core."""

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from dynoq.workflow import operations
 from dynoq.workflow.definitions import (
@@ -26,14 +25,22 @@ from dynoq.workflow.definitions import (
     WorkflowTask,
     WorkflowTimeoutPolicy,
 )
+from dynoq.workflow.effects import (
+    QUEUED_TYPES,
+    ChildStart,
+    Decision,
+    Evaluator,
+    Operation,
+    ParentNotice,
+    Push,
+    Removal,
+)
 from dynoq.workflow.model import Task, TaskStatus, Workflow, WorkflowStatus
 from dynoq.workflow.structure import Layout, layout
 from dynoq.workflow.tasks import TaskFactory, workflow_task_of
 
 MAX_PASSES = 500  # bounds a decide on a pathological definition (e.g. a loop that never waits)
 
-# task types whose work happens in a worker, found through a queue named after the task type
-QUEUED_TYPES = frozenset({TaskType.SIMPLE, TaskType.DYNAMIC, TaskType.HTTP})
 NEVER_RETRIED = frozenset(
     {
         TaskType.SWITCH,
@@ -46,84 +53,6 @@ NEVER_RETRIED = frozenset(
         TaskType.SET_VARIABLE,
     }
 )
-
-
-class Evaluator(Protocol):
-    """Runs a JavaScript expression with ``$`` bound to ``bindings`` (see ``scripting``)."""
-
-    def evaluate(self, expression: str, bindings: Mapping[str, Any]) -> Any: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Push:
-    """Push (or replace) the message of a task on the queue of its type."""
-
-    task_type: str
-    task_id: str
-    delay_ms: int
-    priority: int
-
-
-@dataclass(frozen=True, slots=True)
-class Removal:
-    """Remove a task's message from the queue of its type (the task no longer waits there)."""
-
-    task_type: str
-    task_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class ChildStart:
-    """Start a sub-workflow (idempotent: the id is fixed by the parent task)."""
-
-    workflow_id: str
-    name: str
-    version: int | None
-    input: dict[str, Any]
-    correlation_id: str
-    priority: int
-    parent_workflow_id: str
-    parent_workflow_task_id: str
-    definition: dict[str, Any] | None = None
-    task_to_domain: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class ParentNotice:
-    """Tell the parent workflow that this sub-workflow ended."""
-
-    parent_workflow_id: str
-    parent_task_id: str
-    status: WorkflowStatus
-    output: dict[str, Any]
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Operation:
-    """A user's action on the workflow, applied by the decide that runs under its lock.
-
-    kinds: terminate(reason), pause, resume, restart(definition?), retry, rerun(from_task_id,
-    task_input, workflow_input, correlation_id), skip(reference_name, task_input, task_output).
-    """
-
-    kind: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class Decision:
-    workflow: Workflow
-    changed: bool = False
-    pushes: list[Push] = field(default_factory=list)
-    removals: list[Removal] = field(default_factory=list)
-    children: list[ChildStart] = field(default_factory=list)
-    terminate_children: list[str] = field(default_factory=list)
-    parent_notice: ParentNotice | None = None
-    failure_workflow: ChildStart | None = None
-    released: list[tuple[str, str]] = field(default_factory=list)  # (task def name, task id)
-    next_due_ms: int | None = None
-    ended_now: bool = False
 
 
 def decide(
@@ -141,7 +70,7 @@ def decide(
     (unless ``owned``: a caller that just decoded it may let decide work on it, saving a copy).
     Raises ``Conflict`` when ``operation`` does not fit the workflow's state."""
     working = workflow if owned else copy.deepcopy(workflow)
-    run = _Run(working, definition, task_defs, now_ms, javascript)
+    run = DecideRun(working, definition, task_defs, now_ms, javascript)
     return run.decide(events, operation)
 
 
@@ -159,7 +88,7 @@ def current_view(
     if not events:
         return workflow
     working = workflow if owned else copy.deepcopy(workflow)
-    run = _Run(working, definition, task_defs, now_ms, _NoJavaScript())
+    run = DecideRun(working, definition, task_defs, now_ms, _NoJavaScript())
     run.apply_events(events)
     return run.wf
 
@@ -169,8 +98,8 @@ class _NoJavaScript:
         raise AssertionError("applying events runs no JavaScript")
 
 
-class _Run:
-    """One decide: the working copy and the decision being built."""
+class DecideRun:
+    """One decide: the working copy and the decision being built (a :class:`Run`)."""
 
     def __init__(
         self,
@@ -579,13 +508,17 @@ def retry_delay_ms(tdef: TaskDef, retry_count: int) -> int:
 
 
 __all__ = [
+    "QUEUED_TYPES",
     "ChildStart",
+    "DecideRun",
     "Decision",
     "Evaluator",
+    "Operation",
     "ParentNotice",
     "Push",
     "Removal",
     "WorkflowTask",
+    "current_view",
     "decide",
     "retry_delay_ms",
 ]

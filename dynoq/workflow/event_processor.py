@@ -23,7 +23,7 @@ from dynoq.backend.queue import AsyncQueue
 from dynoq.core.models import Message
 from dynoq.errors import DynoqError, RedisUnavailable
 from dynoq.workflow.admin import base_reference
-from dynoq.workflow.decide import Operation
+from dynoq.workflow.effects import Operation
 from dynoq.workflow.engine import WorkflowEngine, now_ms
 from dynoq.workflow.events import (
     CONDUCTOR_EVENTS,

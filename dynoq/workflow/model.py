@@ -107,15 +107,38 @@ class Task:
     queue_wait_time: int = 0
     loop_parent: str = ""  # the DO_WHILE reference a loop iteration belongs to
     workflow_task: dict[str, Any] = field(default_factory=dict)
+    # the decider's own marks, stored but not shown (Conductor's tasks have no such fields):
+    # skipped by the user before the flow reached it (the flow passes over it when it does)
+    skip_pending: bool = False
+    # made by a FORK_JOIN_DYNAMIC: its definition entry is ``workflow_task``, not the layout's
+    dynamic: bool = False
 
     def to_doc(self) -> dict[str, Any]:
-        return _to_doc(self)
+        """Conductor's document of the task (what the API shows and a queue message carries)."""
+        return _to_doc(self, skip=_DECIDER_MARKS)
+
+    def to_stored(self) -> dict[str, Any]:
+        """The document as stored: :meth:`to_doc` with the decider's marks that are set."""
+        doc = _to_doc(self, skip=_DECIDER_MARKS)
+        if self.skip_pending:
+            doc["skipPending"] = True
+        if self.dynamic:
+            doc["dynamic"] = True
+        return doc
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Task:
         task = _from_doc(cls, doc)
         task.status = TaskStatus(task.status)
+        if "_skipPending" in task.workflow_task or "_dynamic" in task.workflow_task:
+            # stored before the marks were fields: they were hidden keys of workflowTask
+            task.workflow_task = dict(task.workflow_task)
+            task.skip_pending |= bool(task.workflow_task.pop("_skipPending", False))
+            task.dynamic |= bool(task.workflow_task.pop("_dynamic", False))
         return task
+
+
+_DECIDER_MARKS = ("skip_pending", "dynamic")
 
 
 @dataclass(slots=True)
@@ -163,7 +186,7 @@ class Workflow:
     def to_stored(self) -> dict[str, Any]:
         """The document as stored: the definition by its key, not inline."""
         doc = _to_doc(self, skip=("tasks", "workflow_definition"))
-        doc["tasks"] = [t.to_doc() for t in self.tasks]
+        doc["tasks"] = [t.to_stored() for t in self.tasks]
         return doc
 
     @classmethod

@@ -4,15 +4,14 @@ as the decider."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dynoq.errors import Conflict, InvalidArgument
 from dynoq.workflow.definitions import TaskType
+from dynoq.workflow.effects import Operation, Removal, Run
 from dynoq.workflow.model import Task, TaskStatus, Workflow, WorkflowStatus
 from dynoq.workflow.structure import layout
-
-if TYPE_CHECKING:
-    from dynoq.workflow.decide import Operation, _Run
+from dynoq.workflow.tasks import workflow_task_of
 
 RETRYABLE = frozenset(
     {
@@ -24,7 +23,7 @@ RETRYABLE = frozenset(
 )
 
 
-def apply(run: _Run, op: Operation) -> None:
+def apply(run: Run, op: Operation) -> None:
     handler = _HANDLERS.get(op.kind)
     if handler is None:
         raise InvalidArgument(f"unknown operation {op.kind!r}", field="operation")
@@ -32,7 +31,7 @@ def apply(run: _Run, op: Operation) -> None:
     run.changed()
 
 
-def _terminate(run: _Run, params: dict[str, Any]) -> None:
+def _terminate(run: Run, params: dict[str, Any]) -> None:
     wf = run.wf
     if wf.status.terminal:
         raise Conflict(f"workflow {wf.workflow_id} is already {wf.status}")
@@ -41,14 +40,14 @@ def _terminate(run: _Run, params: dict[str, Any]) -> None:
         run.start_failure_workflow()
 
 
-def _pause(run: _Run, params: dict[str, Any]) -> None:
+def _pause(run: Run, params: dict[str, Any]) -> None:
     wf = run.wf
     if wf.status.terminal:
         raise Conflict(f"workflow {wf.workflow_id} is {wf.status}: it cannot be paused")
     wf.status = WorkflowStatus.PAUSED
 
 
-def _resume(run: _Run, params: dict[str, Any]) -> None:
+def _resume(run: Run, params: dict[str, Any]) -> None:
     wf = run.wf
     if wf.status is not WorkflowStatus.PAUSED:
         raise Conflict(f"workflow {wf.workflow_id} is {wf.status}, not PAUSED")
@@ -66,7 +65,7 @@ def _reopen(wf: Workflow, now: int) -> None:
     wf.last_retried_time = now
 
 
-def _restart(run: _Run, params: dict[str, Any]) -> None:
+def _restart(run: Run, params: dict[str, Any]) -> None:
     wf = run.wf
     if not wf.status.terminal:
         raise Conflict(f"workflow {wf.workflow_id} is {wf.status}: only an ended one restarts")
@@ -79,7 +78,7 @@ def _restart(run: _Run, params: dict[str, Any]) -> None:
     wf.variables = dict(run.definition.variables)
 
 
-def _retry(run: _Run, params: dict[str, Any]) -> None:
+def _retry(run: Run, params: dict[str, Any]) -> None:
     wf = run.wf
     if not wf.status.terminal or wf.status is WorkflowStatus.COMPLETED:
         raise Conflict(f"workflow {wf.workflow_id} is {wf.status}: only a failed one retries")
@@ -91,8 +90,6 @@ def _retry(run: _Run, params: dict[str, Any]) -> None:
     if not again:
         raise Conflict(f"workflow {wf.workflow_id} has no failed task to retry")
     _reopen(wf, run.now)
-    from dynoq.workflow.tasks import workflow_task_of
-
     for task in again:
         wt = workflow_task_of(run, task)
         if wt.type in (TaskType.JOIN, TaskType.DO_WHILE):
@@ -104,7 +101,7 @@ def _retry(run: _Run, params: dict[str, Any]) -> None:
         run.factory.schedule(wt, task.iteration, retry_of=task)
 
 
-def _rerun(run: _Run, params: dict[str, Any]) -> None:
+def _rerun(run: Run, params: dict[str, Any]) -> None:
     wf = run.wf
     if params.get("workflow_input") is not None:
         wf.input = dict(params["workflow_input"])
@@ -127,21 +124,22 @@ def _rerun(run: _Run, params: dict[str, Any]) -> None:
     for task in wf.tasks:  # what remains ran before the rerun point; let it lead on again
         if task.status.terminal and task.status.successful:
             task.executed = True
-    from dynoq.workflow.tasks import workflow_task_of
-
     wt = workflow_task_of(run, start)
-    run.factory.schedule(wt, start.iteration, extra_input=params.get("task_input") or None)
+    run.factory.schedule(
+        wt,
+        start.iteration,
+        extra_input=params.get("task_input") or None,
+        dynamic=start.dynamic,
+    )
 
 
-def _drop_tasks(run: _Run, tasks: list[Task]) -> None:
+def _drop_tasks(run: Run, tasks: list[Task]) -> None:
     gone = {t.task_id for t in tasks}
     run.cancel_active(tasks)  # their messages removed, their sub-workflows terminated
     run.wf.tasks = [t for t in run.wf.tasks if t.task_id not in gone]
 
 
-def _skip(run: _Run, params: dict[str, Any]) -> None:
-    from dynoq.workflow.decide import Removal
-
+def _skip(run: Run, params: dict[str, Any]) -> None:
     wf = run.wf
     if wf.status.terminal:
         raise Conflict(f"workflow {wf.workflow_id} is {wf.status}")
@@ -176,12 +174,12 @@ def _skip(run: _Run, params: dict[str, Any]) -> None:
         scheduled_time=run.now,
         end_time=run.now,
         executed=True,
-        workflow_task={"_skipPending": True},
+        skip_pending=True,
     )
     wf.tasks.append(placeholder)
 
 
-def _update_variables(run: _Run, params: dict[str, Any]) -> None:
+def _update_variables(run: Run, params: dict[str, Any]) -> None:
     """Sets workflow variables; with ``append_array`` a list is appended to a list held."""
     wf = run.wf
     if wf.status.terminal:

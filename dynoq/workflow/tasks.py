@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dynoq.errors import ScriptError
 from dynoq.workflow.definitions import TaskType, WorkflowTask
+from dynoq.workflow.effects import QUEUED_TYPES, ChildStart, Run
 from dynoq.workflow.expressions import resolve
 from dynoq.workflow.model import Task, TaskStatus, WorkflowStatus
 from dynoq.workflow.structure import base_ref, iteration_ref
-
-if TYPE_CHECKING:
-    from dynoq.workflow.decide import _Run
 
 _DURATION_PART = re.compile(
     # longest spelling first: "seconds" must not match as "s" and leave "econds" unread
@@ -29,10 +27,10 @@ _DURATION_PART = re.compile(
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
 
-def workflow_task_of(run: _Run, task: Task) -> WorkflowTask:
+def workflow_task_of(run: Run, task: Task) -> WorkflowTask:
     """The definition entry a task was made from (dynamic tasks carry their own)."""
     found = run.layout.task(task.reference_task_name)
-    if found is not None and not task.workflow_task.get("_dynamic"):
+    if found is not None and not task.dynamic:
         return found
     doc = task.workflow_task
     return WorkflowTask(
@@ -47,7 +45,7 @@ def workflow_task_of(run: _Run, task: Task) -> WorkflowTask:
 class TaskFactory:
     """Creates and advances tasks for one decide."""
 
-    def __init__(self, run: _Run) -> None:
+    def __init__(self, run: Run) -> None:
         self.run = run
 
     # -- expressions ------------------------------------------------------------------------
@@ -102,8 +100,10 @@ class TaskFactory:
         retry_of: Task | None = None,
         delay_ms: int = 0,
         extra_input: dict[str, Any] | None = None,
+        dynamic: bool = False,
     ) -> Task | None:
-        """Creates the task for ``wt`` (unless that reference already has one) and starts it."""
+        """Creates the task for ``wt`` (unless that reference already has one) and starts it.
+        ``dynamic``: ``wt`` came from a dynamically forked task (as does a retry of one)."""
         run = self.run
         wf = run.wf
         if wf.status is not WorkflowStatus.RUNNING:
@@ -114,14 +114,16 @@ class TaskFactory:
                 (t for t in wf.tasks if t.reference_task_name == ref and not t.retried), None
             )
             if existing is not None:
-                if existing.workflow_task.pop("_skipPending", None):
+                if existing.skip_pending:
+                    existing.skip_pending = False
                     run.changed()  # skipped ahead of time: the flow passes over it
                     run.schedule_next(existing)
                 return None
         tdef = wt.task_definition or run.task_defs.get(wt.name)
         template = {**(tdef.input_template if tdef else {}), **wt.input_parameters}
         inputs = self.resolve(template)
-        if retry_of is not None and wt.raw.get("_dynamic"):
+        dynamic = dynamic or (retry_of is not None and retry_of.dynamic)
+        if retry_of is not None and dynamic:
             inputs = dict(retry_of.input_data)  # a dynamic task's input is not in the definition
         if extra_input:
             inputs.update(extra_input)
@@ -148,7 +150,8 @@ class TaskFactory:
             iteration=iteration,
             loop_parent=run.layout.loop_of(wt.task_reference_name),
             # only a dynamic task carries its definition: the others find it in the layout
-            workflow_task=dict(wt.raw) if wt.raw.get("_dynamic") else {},
+            workflow_task=dict(wt.raw) if dynamic else {},
+            dynamic=dynamic,
         )
         wf.tasks.append(task)
         run.changed()
@@ -165,7 +168,7 @@ class TaskFactory:
                 self.fail(task, f"input {wt.dynamic_task_name_param!r} names no task")
                 return
             task.task_type = task.task_def_name = name
-        if kind in (TaskType.SIMPLE, TaskType.DYNAMIC, TaskType.HTTP):
+        if kind in QUEUED_TYPES:
             run.out.pushes.append(run.push_of(task, delay_ms))
         elif kind is TaskType.WAIT:
             self.start_wait(task)
@@ -246,8 +249,6 @@ class TaskFactory:
             self.done(task, {})
 
     def start_sub_workflow(self, task: Task, wt: WorkflowTask) -> None:
-        from dynoq.workflow.decide import ChildStart
-
         run = self.run
         params = self.resolve(wt.sub_workflow_param)
         name = str(params.get("name", ""))
@@ -313,7 +314,8 @@ class TaskFactory:
                 correlation_id=run.wf.correlation_id,
                 workflow_priority=run.wf.priority,
                 iteration=iteration,
-                workflow_task={**doc, "_dynamic": True, "type": str(TaskType.SIMPLE)},
+                workflow_task={**doc, "type": str(TaskType.SIMPLE)},
+                dynamic=True,
             )
             tdef = run.task_def(child)
             child.response_timeout_seconds = tdef.response_timeout_seconds if tdef else 0

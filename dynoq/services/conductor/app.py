@@ -33,6 +33,7 @@ from dynoq.services.conductor.http import ENGINE, PREFIX, field, object_body
 from dynoq.services.http import ApiError
 from dynoq.workflow.engine import WorkflowEngine
 from dynoq.workflow.event_processor import EventProcessor
+from dynoq.workflow.observer import WorkflowObserver
 from dynoq.workflow.system_tasks import HttpTaskRunner
 
 EngineFactory = Callable[[str, str], WorkflowEngine]
@@ -71,14 +72,22 @@ ROUTES: tuple[tuple[str, str, Any], ...] = (
 )
 
 
-def mount(app: web.Application, config: ServerConfig, make_engine: EngineFactory) -> None:
-    """Adds the routes, and a workflow engine on the server's Redis and namespace."""
+def mount(
+    app: web.Application,
+    config: ServerConfig,
+    make_engine: EngineFactory,
+    observer: WorkflowObserver | None = None,
+) -> None:
+    """Adds the routes, and a workflow engine on the server's Redis and namespace (reporting
+    to ``observer``, the server's workflow metrics)."""
     app[CONFIG] = config
     for method, path, handler in ROUTES:
         app.router.add_route(method, path, handler)
 
     async def engine_context(app: web.Application) -> AsyncIterator[None]:
         engine = app[ENGINE] = make_engine(config.redis_url, config.namespace)
+        if observer is not None:
+            engine.observe(observer)
         stop = asyncio.Event()
         runners = []
         if config.system_tasks:  # the server's system-task worker (HTTP tasks), event handlers

@@ -44,11 +44,11 @@ class Flow:
         operation: Operation | None = None,
     ) -> Decision:
         """Decides once; the new state replaces ``wf``. Asserts decide left its input alone."""
-        before = copy.deepcopy(self.wf.to_doc())
+        before = copy.deepcopy(self.wf.to_stored())
         decision = decide(
             self.wf, self.definition, self.task_defs, list(events), now, self.js, operation
         )
-        assert self.wf.to_doc() == before, "decide changed the workflow it was given"
+        assert self.wf.to_stored() == before, "decide changed the workflow it was given"
         assert decision.workflow is not self.wf
         self.wf = decision.workflow
         self.decisions.append(decision)
