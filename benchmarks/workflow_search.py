@@ -98,7 +98,11 @@ def quantile(values: list[float], q: float) -> float:
 async def run(url: str, workflows: int, queries: int) -> None:
     rng = random.Random(7)
     now = int(time.time() * 1000)
-    async with WorkflowEngine.from_url(url, "searchbench") as engine:
+    # the fill's pipelines can keep a busy machine's Redis past the default 5 s socket timeout
+    separator = "&" if "?" in url else "?"
+    async with WorkflowEngine.from_url(
+        url + separator + "socket_timeout=120", "searchbench"
+    ) as engine:
         await engine.client.flushdb()
         seconds = await fill(engine, workflows, now, rng)
         memory = (await engine.client.info("memory"))["used_memory"]

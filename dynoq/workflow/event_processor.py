@@ -244,8 +244,11 @@ class EventProcessor:
 def _event_of(queue_name: str, body: Any) -> tuple[str, dict[str, Any]]:
     """(event name, payload the handlers see) of a message."""
     if queue_name != CONDUCTOR_EVENTS:
-        payload = body if isinstance(body, dict) else {"payload": body}
-        return DYNOQ_PREFIX + queue_name, payload
+        event = DYNOQ_PREFIX + queue_name
+        # an EVENT task with a dynoq: sink publishes its envelope; anyone else, the payload
+        published = isinstance(body, dict) and body.get("event") == event and "payload" in body
+        if not published:
+            return event, body if isinstance(body, dict) else {"payload": body}
     if not isinstance(body, dict) or not isinstance(body.get("event"), str):
         return "", {}
     inner = body.get("payload")

@@ -143,6 +143,13 @@ async def test_a_dynoq_queue_event_completes_a_wait_task_when_the_condition_hold
     assert doc["status"] == "COMPLETED"
     output = doc["tasks"][0]["outputData"]
     assert output["decision"] == "yes" and output["conductor.event.name"] == "dynoq:approvals"
+    # what an EVENT task with the sink dynoq:approvals publishes: its envelope
+    other = await start(api, name)
+    envelope = {"event": "dynoq:approvals", "payload": {"workflowId": other, "decision": "yes"}}
+    await queue.push(Message("m3", {**envelope, "workflowInstanceId": "src", "taskId": "t"}))
+    assert await processor.run_once() == 1
+    await api.put(f"/api/workflow/decide/{other}")
+    assert (await get_json(api, f"/api/workflow/{other}"))["status"] == "COMPLETED"
     await processor.aclose()
     await queue.aclose()
 
