@@ -9,8 +9,10 @@ reads). Then times, one query at a time from one client:
 - ``index``: Conductor's UI query ``workflowType = T AND status = S AND startTime > a AND
   startTime < b`` (one day of 30) through :func:`search_workflows`, answered by ``ZCOUNT`` and
   ``ZREVRANGEBYSCORE ... LIMIT`` on one index key: it costs the page, not the history;
-- ``or``: ``workflowType = T OR workflowType = U`` with ``status = S``, through the same
-  function (scans the candidates of its two index keys, at most 10,000);
+- ``or``: ``(workflowType = T OR workflowType = U) AND status = S`` (the OR over one field is
+  read as an IN, so two index keys answer it);
+- ``text``: ``workflowType = T AND status = FAILED`` with a ``freeText`` word: the index key's
+  summaries are read and matched (at most 10,000);
 - ``before``: the index query through the search this branch replaced (``WorkflowEngine.search``
   with a SearchFilter: it read summaries page by page to count the total, at most 10,000).
 
@@ -127,6 +129,11 @@ async def run(url: str, workflows: int, queries: int) -> None:
             text = f"(workflowType = {one} OR workflowType = {other}) AND status = FAILED"
             return await search_workflows(engine.store, parse_query(text), "*", (), 0, 100)
 
+        async def by_text() -> Any:
+            text = f"workflowType = {rng.choice(TYPES)} AND status = FAILED"
+            word = f"order-{rng.randrange(workflows)}"
+            return await search_workflows(engine.store, parse_query(text), word, (), 0, 100)
+
         async def before() -> Any:
             low, high = window()
             where = SearchFilter(
@@ -140,7 +147,12 @@ async def run(url: str, workflows: int, queries: int) -> None:
         total, page = await by_index()
         print(f"an index query: {total:,} hits, a page of {len(page)}")
         print(f"{'query':8} {'p50 ms':>8} {'p99 ms':>8}  ({queries} queries, one client)")
-        for name, call in (("index", by_index), ("or", by_or), ("before", before)):
+        for name, call in (
+            ("index", by_index),
+            ("or", by_or),
+            ("text", by_text),
+            ("before", before),
+        ):
             latencies = await timed(call, queries)
             p50, p99 = quantile(latencies, 0.5), quantile(latencies, 0.99)
             print(f"{name:8} {p50:8.2f} {p99:8.2f}")

@@ -4,7 +4,8 @@
 Events come from the dynoq queue :data:`CONDUCTOR_EVENTS` (EVENT tasks with a ``conductor:``
 sink publish there; the message payload is ``{event, payload, workflowInstanceId, ...}``) and,
 for a handler whose ``event`` is ``dynoq:<queue>``, from that dynoq queue (the message payload
-is the event payload, or, from an EVENT task with a ``dynoq:`` sink, the same envelope as above). A handler document::
+is the event payload, or, from an EVENT task with a ``dynoq:`` sink, the same envelope as
+above). A handler document::
 
     {"name", "event", "condition"?, "evaluatorType"? ("javascript"), "active"? (true),
      "actions": [{"action": "start_workflow" | "complete_task" | "fail_task"

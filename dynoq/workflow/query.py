@@ -180,7 +180,22 @@ def parse_query(query: str) -> Node:
     extra = parser.peek()
     if extra is not None:
         raise _bad(f"expected AND or OR between clauses, got {extra.text!r}")
-    return node
+    return _simplified(node)
+
+
+def _simplified(node: Node) -> Node:
+    """``a = x OR a = y`` (or ``a IN (...)``) as one ``a IN (x, y)``, at any depth, so an
+    index on ``a`` can answer it."""
+    if isinstance(node, Clause):
+        return node
+    parts = tuple(_simplified(part) for part in node.parts)
+    if isinstance(node, All):
+        return All(parts)
+    fields = {p.field for p in parts if isinstance(p, Clause) and p.op in ("=", "IN")}
+    if len(fields) == 1 and all(isinstance(p, Clause) and p.op in ("=", "IN") for p in parts):
+        values = tuple(dict.fromkeys(v for p in parts if isinstance(p, Clause) for v in p.values))
+        return Clause(fields.pop(), "IN", values)
+    return Any_(parts)
 
 
 def parse_sort(sort: str) -> tuple[SortKey, ...]:

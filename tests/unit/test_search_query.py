@@ -116,3 +116,14 @@ def test_narrowing_reads_the_top_level_and():
         "starttime",
     )
     assert loose.values == {"workflowtype": ("a",)} and loose.exact is False
+
+
+def test_an_or_over_one_field_becomes_one_in_so_an_index_answers_it():
+    node = parse_query("(workflowType = a OR workflowType IN (b, a)) AND status = FAILED")
+    assert node == All(
+        (Clause("workflowtype", "IN", ("a", "b")), Clause("status", "=", ("FAILED",)))
+    )
+    n = narrowing(node, ("workflowtype", "status"), "starttime")
+    assert n.exact and n.values == {"workflowtype": ("a", "b"), "status": ("FAILED",)}
+    mixed = parse_query("workflowType = a OR status = FAILED")
+    assert isinstance(mixed, Any_)
