@@ -30,6 +30,7 @@ from dynoq.runtime.metrics import Metrics, QueueGauges
 from dynoq.runtime.serving import warn_if_embedded
 from dynoq.runtime.settings import ServerConfig
 from dynoq.services import queue_api as routes
+from dynoq.services import schedule_api
 from dynoq.services.conductor import app as conductor
 from dynoq.services.conductor import http as conductor_http
 from dynoq.services.directory import QueueDirectory, QueueNotFound
@@ -157,6 +158,7 @@ def build_app(
     conductor.mount(
         app, config, workflow_engine or WorkflowEngine.from_url, WorkflowMetrics(metrics.registry)
     )
+    schedule_api.mount(app, config)
     return app
 
 

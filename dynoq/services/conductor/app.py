@@ -25,6 +25,7 @@ from dynoq.services.conductor import admin as conductor_admin
 from dynoq.services.conductor import bulk as conductor_bulk
 from dynoq.services.conductor import events as conductor_events
 from dynoq.services.conductor import metadata as conductor_metadata
+from dynoq.services.conductor import scheduler as conductor_scheduler
 from dynoq.services.conductor import search as conductor_search
 from dynoq.services.conductor import tasks as conductor_tasks
 from dynoq.services.conductor import variables as conductor_variables
@@ -69,6 +70,7 @@ ROUTES: tuple[tuple[str, str, Any], ...] = (
     *conductor_events.ROUTES,
     *conductor_variables.ROUTES,
     *conductor_admin.ROUTES,
+    *conductor_scheduler.ROUTES,
 )
 
 
