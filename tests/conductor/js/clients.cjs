@@ -33,7 +33,12 @@ async function main() {
   seen.byRef = await executor.updateTaskByRefName("hold", first, "COMPLETED", { via: "ref" });
   const synced = await tasks.updateTaskSync(second, "hold", "COMPLETED", { via: "sync" });
   seen.syncStatus = synced.status;
-  const wf = await executor.getWorkflow(first, true);
+  // the update is decided by a decider process: wait for it, with a deadline
+  let wf = await executor.getWorkflow(first, true);
+  for (let deadline = Date.now() + 10000; wf.status === "RUNNING" && Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    wf = await executor.getWorkflow(first, true);
+  }
   seen.first = { status: wf.status, output: wf.tasks[0].outputData };
   const found = await executor.search(0, 10, "correlationId = js-1 OR correlationId = js-2", "*", "startTime:ASC");
   seen.search = found.results.map((r) => r.workflowId);
