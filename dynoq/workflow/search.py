@@ -64,7 +64,11 @@ async def search_workflows(
 ) -> tuple[int, list[dict[str, Any]]]:
     """(total hits, the page's summaries) of the workflows matching ``query``."""
     check_values(query, "status", tuple(WorkflowStatus))
-    n = narrowing(query, _INDEXED, "starttime")
+    n = narrowing(query, (*_INDEXED, "workflowid"), "starttime")
+    if "workflowid" in n.values:  # the summaries of those ids are the only candidates
+        return await _by_ids(
+            store, list(n.values["workflowid"]), query, free_text, sort, start, size
+        )
     keys, covered = _index_keys(store, n)
     order = sort or (_BY_START,)
     by_start = len(order) == 1 and order[0].field.lower() == "starttime"
@@ -134,6 +138,32 @@ async def _scanned(
                 summary = unpack(data)
                 if matches(query, summary) and matches_text(summary, free_text, FREE_TEXT_FIELDS):
                     found.append(summary)
+    return _page(found, order, start, size)
+
+
+async def _by_ids(
+    store: WorkflowStore,
+    ids: list[str],
+    query: Node,
+    free_text: str,
+    sort: tuple[SortKey, ...],
+    start: int,
+    size: int,
+) -> tuple[int, list[dict[str, Any]]]:
+    client: Any = store.client
+    with translated_errors():
+        raw = await client.hmget(store.summaries_key, ids[:SCAN_LIMIT]) if ids else []
+    found = [
+        summary
+        for summary in (unpack(r) for r in raw if r is not None)
+        if matches(query, summary) and matches_text(summary, free_text, FREE_TEXT_FIELDS)
+    ]
+    return _page(found, sort or (_BY_START,), start, size)
+
+
+def _page(
+    found: list[dict[str, Any]], order: tuple[SortKey, ...], start: int, size: int
+) -> tuple[int, list[dict[str, Any]]]:
     for sort_key in reversed(order):  # stable sorts, least significant key first
         name = sort_key.field
         found.sort(key=lambda doc: sortable(doc, name), reverse=sort_key.descending)

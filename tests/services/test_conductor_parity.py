@@ -226,6 +226,8 @@ async def test_search_with_or_parentheses_sort_and_free_text(api):
     ]
     assert await ids(freeText="blue-shoe") == [first]
     assert await ids(freeText=second) == [second]
+    assert await ids(query=f"workflowId IN ({first}, {third}, nope)") == [third, first]
+    assert await ids(query=f"workflowId = {first} AND status = TERMINATED") == []
     assert await ids(query="status = RUNNING", freeText="red-hat") == [second]
     doc = await get_json(api, f"/api/workflow/{first}")
     between = f"startTime BETWEEN {doc['startTime']} AND {doc['startTime']}"
