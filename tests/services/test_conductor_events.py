@@ -14,6 +14,7 @@ from dynoq.backend.queue import AsyncQueue
 from dynoq.core.models import Message
 from dynoq.services.conductor.http import ENGINE
 from dynoq.testing import async_wait_until
+from dynoq.workflow.definitions import TaskType
 from dynoq.workflow.event_processor import EventProcessor
 from dynoq.workflow.events import CONDUCTOR_EVENTS
 from tests.services.test_conductor_api import conductor_error
@@ -239,3 +240,55 @@ async def test_secrets_reach_the_worker_and_nothing_else(api):
     assert found["totalHits"] == 0
     result = {"taskId": task["taskId"], "status": "COMPLETED", "outputData": {"ok": True}}
     assert (await api.post("/api/tasks", json=result)).status == 200
+
+
+@pytest.mark.skipif(not hasattr(TaskType, "EVENT"), reason="this build has no EVENT task type yet")
+async def test_an_event_task_starts_a_workflow_and_completes_a_wait_task(make_api):
+    api = await make_api(system_tasks=True)  # the server runs the event processor
+    shipper = await define(api, [{"name": "w", "taskReferenceName": "ship", "type": "WAIT"}])
+    announce = {
+        "name": "announce",
+        "taskReferenceName": "announce",
+        "type": "EVENT",
+        "sink": "conductor",
+        "inputParameters": {"orderId": "${workflow.input.orderId}"},
+    }
+    hold = {"name": "w", "taskReferenceName": "hold", "type": "WAIT"}
+    publisher = await define(api, [announce, hold])
+    event = f"conductor:{publisher}:announce"
+    start_shipper = {
+        "action": "start_workflow",
+        "start_workflow": {
+            "name": shipper,
+            "input": {"orderId": "${orderId}"},
+            "correlationId": "${workflowInstanceId}",
+        },
+    }
+    release = {
+        "action": "complete_task",
+        "complete_task": {
+            "workflowId": "${workflowInstanceId}",
+            "taskRefName": "hold",
+            "output": {"released": True},
+        },
+    }
+    for body in (
+        handler("start_shipper", event, start_shipper),
+        handler("release", event, release),
+    ):
+        assert (await api.post("/api/event", json=body)).status == 200
+    workflow_id = await start(api, publisher, input={"orderId": "o-9"})
+
+    async def both_done() -> bool:
+        await api.put(f"/api/workflow/decide/{workflow_id}")  # no decider runs here
+        doc = await get_json(api, f"/api/workflow/{workflow_id}")
+        found = await get_json(api, "/api/workflow/search", query=f"correlationId = {workflow_id}")
+        return doc["status"] == "COMPLETED" and found["totalHits"] == 1
+
+    await async_wait_until(both_done, timeout=15, message="the event's handlers did not run")
+    doc = await get_json(api, f"/api/workflow/{workflow_id}")
+    assert doc["tasks"][-1]["outputData"]["released"] is True
+    (started,) = (await get_json(api, "/api/workflow/search", query=f"workflowType = {shipper}"))[
+        "results"
+    ]
+    assert json.loads(started["input"])["orderId"] == "o-9"
