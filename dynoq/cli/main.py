@@ -145,6 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="bare library producers and consumers instead of the services",
     )
+    demo.add_argument(
+        "--serve",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="serve the web UI on the result until Ctrl-C (default: when run in a terminal)",
+    )
     return parser
 
 
@@ -266,7 +272,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     if not args.library:
         from dynoq.demo import services as demo_services
 
-        return demo_services.main(_service_url(args), args.messages)
+        return demo_services.main(_service_url(args), args.messages, args.serve)
     return demo.main(_service_url(args), args.messages, args.shards)
 
 
