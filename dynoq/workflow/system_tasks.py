@@ -18,6 +18,7 @@ import aiohttp
 from dynoq.errors import DynoqError
 from dynoq.workflow.engine import WorkflowEngine
 from dynoq.workflow.model import Task, TaskResult, TaskStatus
+from dynoq.workflow.variables import without_secrets
 
 log = logging.getLogger("dynoq.workflow.http")
 
@@ -53,6 +54,9 @@ class HttpTaskRunner:
 
     async def _run_one(self, session: aiohttp.ClientSession, task: Task) -> None:
         status, output, reason = await call(session, task.input_data)
+        output, reason = await without_secrets(
+            self.engine.client, self.engine.namespace, [output, reason]
+        )
         result = TaskResult(
             task.task_id,
             task.workflow_instance_id,

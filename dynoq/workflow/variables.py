@@ -93,3 +93,32 @@ async def resolved_input(
     values = {kind: await VariableStore(client, namespace, kind).all() for kind in (ENV, SECRETS)}
     resolved: dict[str, Any] = substitute(input_data, values)
     return resolved
+
+
+MIN_REDACTED_LENGTH = 4  # shorter values would blank out ordinary text
+
+
+def redact(value: Any, secrets: dict[str, str]) -> Any:
+    """``value`` with every secret's value replaced by ``***`` (in strings, at any depth)."""
+    hidden = sorted((v for v in secrets.values() if len(v) >= MIN_REDACTED_LENGTH), key=len)
+    if not hidden:
+        return value
+    return _redacted(value, hidden[::-1])
+
+
+def _redacted(value: Any, hidden: list[str]) -> Any:
+    if isinstance(value, str):
+        for secret in hidden:
+            value = value.replace(secret, "***")
+        return value
+    if isinstance(value, dict):
+        return {k: _redacted(v, hidden) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redacted(v, hidden) for v in value]
+    return value
+
+
+async def without_secrets(client: AsyncClient, namespace: str, value: Any) -> Any:
+    """What a system task reports, with any secret it was handed (and the far end echoed back,
+    or an error message quotes) masked before it is stored."""
+    return redact(value, await VariableStore(client, namespace, SECRETS).all())

@@ -8,7 +8,7 @@ import pytest
 from dynoq.errors import InvalidDefinition
 from dynoq.workflow.events import parse_event_handler, queue_of
 from dynoq.workflow.expressions import resolve
-from dynoq.workflow.variables import refers_to_variables, substitute
+from dynoq.workflow.variables import redact, refers_to_variables, substitute
 
 VALUES = {"env": {"base": "https://x.test"}, "secrets": {"key": "s3"}}
 
@@ -94,3 +94,12 @@ def test_invalid_handlers_name_the_problem(doc, path):
     with pytest.raises(InvalidDefinition) as raised:
         parse_event_handler(doc)
     assert path in [p for p, _ in raised.value.problems]
+
+
+def test_secret_values_are_masked_in_what_a_system_task_reports():
+    secrets = {"token": "s3cret-value", "pin": "12"}
+    reported = [{"body": {"echo": "Bearer s3cret-value"}, "n": 12}, "GET /?t=s3cret-value failed"]
+    assert redact(reported, secrets) == [
+        {"body": {"echo": "Bearer ***"}, "n": 12},
+        "GET /?t=*** failed",
+    ]  # values shorter than 4 characters are left alone: they would blank out ordinary text
