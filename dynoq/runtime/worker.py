@@ -47,7 +47,7 @@ from dynoq.errors import ConfigError, DynoqError
 from dynoq.runtime.metrics import Metrics
 from dynoq.runtime.schedules import Schedules
 from dynoq.runtime.serving import serve, warn_if_embedded
-from dynoq.runtime.settings import EMBEDDED_URL, config_from_env
+from dynoq.runtime.settings import EMBEDDED_URL, check_int, check_port, config_from_env
 
 log = logging.getLogger("dynoq.runtime.worker")
 
@@ -69,8 +69,8 @@ class WorkerConfig:
 
     def __post_init__(self) -> None:
         check_name(self.namespace, "namespace")
-        if isinstance(self.concurrency, bool) or not 1 <= self.concurrency <= 10_000:
-            raise ConfigError(f"concurrency must be in 1..10000, got {self.concurrency!r}")
+        check_int(self.concurrency, "concurrency", 1, 10_000)
+        check_port(self.metrics_port, "metrics_port")
         for name in ("grace_period", "poll_wait"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or not 0 <= value <= 24 * 3600:
