@@ -14,7 +14,6 @@ from dynoq.backend.queue import AsyncQueue
 from dynoq.core.models import Message
 from dynoq.services.conductor.http import ENGINE
 from dynoq.testing import async_wait_until
-from dynoq.workflow.definitions import TaskType
 from dynoq.workflow.event_processor import EventProcessor
 from dynoq.workflow.events import CONDUCTOR_EVENTS
 from tests.services.test_conductor_api import conductor_error
@@ -242,7 +241,6 @@ async def test_secrets_reach_the_worker_and_nothing_else(api):
     assert (await api.post("/api/tasks", json=result)).status == 200
 
 
-@pytest.mark.skipif(not hasattr(TaskType, "EVENT"), reason="this build has no EVENT task type yet")
 async def test_an_event_task_starts_a_workflow_and_completes_a_wait_task(make_api):
     api = await make_api(system_tasks=True)  # the server runs the event processor
     shipper = await define(api, [{"name": "w", "taskReferenceName": "ship", "type": "WAIT"}])
