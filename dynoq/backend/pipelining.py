@@ -42,7 +42,7 @@ class PipeliningRedis(redis.asyncio.Redis):
         try:
             if len(batch) == 1:
                 args, options, _ = batch[0]
-                replies = [await super().execute_command(*args, **options)]
+                replies = [await super().execute_command(*args, **options)]  # type: ignore[no-untyped-call]
             else:
                 pipe = self.pipeline(transaction=False)
                 for args, options, _ in batch:
