@@ -6,7 +6,7 @@ per-command handling, not in Redis.
 
 Order is kept: the commands of one batch run in the order they were issued, and a caller that
 awaits a reply before issuing its next command sees the next one run after it, as without
-batching.
+batching. A pipeline without a transaction joins the batch too.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import asyncio
 from typing import Any
 
 import redis.asyncio
+from redis.asyncio.client import Pipeline
 
 Pending = tuple[tuple[Any, ...], dict[str, Any], "asyncio.Future[Any]"]
 
@@ -28,6 +29,10 @@ class PipeliningRedis(redis.asyncio.Redis):
         self._senders: set[asyncio.Task[None]] = set()
 
     async def execute_command(self, *args: Any, **options: Any) -> Any:
+        return await self.enqueue(args, options)
+
+    def enqueue(self, args: tuple[Any, ...], options: dict[str, Any]) -> asyncio.Future[Any]:
+        """Adds a command to this turn's batch; its reply (or error) as a future."""
         loop = asyncio.get_running_loop()
         reply: asyncio.Future[Any] = loop.create_future()
         if not self._pending:  # the first of this turn: send once the turn's callers have run
@@ -35,7 +40,12 @@ class PipeliningRedis(redis.asyncio.Redis):
             self._senders.add(sender)
             sender.add_done_callback(self._senders.discard)
         self._pending.append((args, options, reply))
-        return await reply
+        return reply
+
+    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Pipeline:
+        if transaction:
+            return super().pipeline(transaction, shard_hint)
+        return _JoiningPipeline(self)
 
     async def _send(self) -> None:
         batch, self._pending = self._pending, []
@@ -44,7 +54,7 @@ class PipeliningRedis(redis.asyncio.Redis):
                 args, options, _ = batch[0]
                 replies = [await super().execute_command(*args, **options)]  # type: ignore[no-untyped-call]
             else:
-                pipe = self.pipeline(transaction=False)
+                pipe = super().pipeline(transaction=False)
                 for args, options, _ in batch:
                     pipe.execute_command(*args, **options)
                 replies = await pipe.execute(raise_on_error=False)
@@ -64,3 +74,21 @@ class PipeliningRedis(redis.asyncio.Redis):
                 reply.set_exception(value)
             else:
                 reply.set_result(value)
+
+
+class _JoiningPipeline(Pipeline):
+    """A pipeline without a transaction whose commands join the client's current batch."""
+
+    def __init__(self, owner: PipeliningRedis) -> None:
+        super().__init__(owner.connection_pool, owner.response_callbacks, False, None)
+        self._owner = owner
+
+    async def execute(self, raise_on_error: bool = True) -> list[Any]:
+        stack, self.command_stack = self.command_stack, []
+        replies = [self._owner.enqueue(args, dict(options)) for args, options in stack]
+        results = await asyncio.gather(*replies, return_exceptions=True)
+        if raise_on_error:
+            for result in results:
+                if isinstance(result, Exception):
+                    raise result
+        return results

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 import redis
 
 from dynoq.backend.connect import async_client
@@ -76,6 +77,30 @@ async def test_a_cancelled_caller_does_not_disturb_the_others(
         assert await kept in (1, 2)
         assert doomed.cancelled()
         assert await client.incr(key) in (2, 3)
+    finally:
+        await client.delete(key)
+        await client.aclose()
+
+
+async def test_a_pipeline_joins_the_batch_and_a_transaction_stays_one(
+    standalone_url: str, namespace: str
+) -> None:
+    client = async_client(standalone_url, bounded=False, pipelined=True)
+    key = f"{namespace}:joined"
+    try:
+        pipe = client.pipeline(transaction=False)
+        pipe.rpush(key, "b")
+        pipe.lpop(f"{namespace}:none")
+        first, (length, popped) = await asyncio.gather(client.rpush(key, "a"), pipe.execute())
+        assert (first, length, popped) == (1, 2, None)
+        failing = client.pipeline(transaction=False)
+        failing.incr(key)
+        with pytest.raises(redis.ResponseError):
+            await failing.execute()
+        async with client.pipeline(transaction=True) as multi:
+            multi.rpush(key, "c")
+            multi.lrange(key, 0, -1)
+            assert (await multi.execute())[1] == [b"a", b"b", b"c"]
     finally:
         await client.delete(key)
         await client.aclose()
