@@ -4,12 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test bench bench-peers bench-http lint redis-server
+.PHONY: demo test bench bench-peers bench-http lint redis-server test-tools
 
 demo: redis-server $(INSTALLED)
 	$(VENV)/bin/dynoq demo
 
-test: redis-server $(INSTALLED)
+test: redis-server test-tools $(INSTALLED)
 	$(VENV)/bin/pytest
 
 bench: redis-server $(INSTALLED)
@@ -32,6 +32,14 @@ redis-server:
 	  else echo "redis-server is missing and this user cannot install it: run 'apt-get install redis-server redis-tools' as root" >&2; exit 1; fi; \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends redis-server redis-tools >/dev/null; \
+	fi
+
+# What tests/deploy runs for real: promtool and Prometheus, docker-compose's config check.
+test-tools:
+	@if ! command -v promtool >/dev/null 2>&1 || ! command -v docker-compose >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus docker-compose >/dev/null; \
 	fi
 
 $(INSTALLED): pyproject.toml

@@ -116,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("queue")
     purge.add_argument("--yes", action="store_true", help="really do it")
 
+    doctor = command("doctor", "check a Redis for what dynoq needs (eviction, persistence, ...)")
+    doctor.add_argument("--json", action="store_true", help="findings as JSON")
+
     from dynoq.loadtest.options import add_arguments as add_bench_arguments
 
     bench = command("bench", "drive a load through a throw-away queue: throughput and latency")
@@ -246,6 +249,15 @@ def _run_bench(args: argparse.Namespace) -> int:
     return command.main(args, _service_url(args), _namespace(args) or "dynoq")
 
 
+def _run_doctor(args: argparse.Namespace) -> int:
+    from dynoq.cli import doctor
+
+    url = _explicit_url(args)
+    if url is None:
+        raise CliError("'doctor' needs a Redis: pass --redis-url or set DYNOQ_REDIS_URL")
+    return doctor.run(url, _namespace(args) or "dynoq", args.json)
+
+
 def dispatch(args: argparse.Namespace) -> int:
     services: dict[str, Any] = {
         "server": _run_server,
@@ -255,6 +267,7 @@ def dispatch(args: argparse.Namespace) -> int:
         "worker": _run_worker,
         "demo": _run_demo,
         "bench": _run_bench,
+        "doctor": _run_doctor,
     }
     if args.command in services:
         return int(services[args.command](args))

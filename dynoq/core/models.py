@@ -150,6 +150,7 @@ class ShardStats:
     delayed: int
     in_flight: int
     dead: int
+    oldest_ready_age: float = 0.0  # seconds the longest-waiting ready message has been due
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,3 +162,4 @@ class QueueStats:
     in_flight: int
     dead: int
     shards: list[ShardStats]
+    oldest_ready_age: float = 0.0  # seconds, the oldest over every shard (0: nothing ready)

@@ -395,13 +395,17 @@ class QueueOps:
         replies = yield [
             self._call("stats", shard, self._now()) for shard in range(self.spec.shards)
         ]
-        shards = [ShardStats(shard, *reply) for shard, reply in enumerate(replies)]
+        shards = [
+            ShardStats(shard, *reply[:4], oldest_ready_age=int(reply[4]) / 1000)
+            for shard, reply in enumerate(replies)
+        ]
         return QueueStats(
             ready=sum(s.ready for s in shards),
             delayed=sum(s.delayed for s in shards),
             in_flight=sum(s.in_flight for s in shards),
             dead=sum(s.dead for s in shards),
             shards=shards,
+            oldest_ready_age=max(s.oldest_ready_age for s in shards),
         )
 
     def size(self) -> Operation[int]:

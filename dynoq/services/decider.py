@@ -14,8 +14,10 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from dynoq.core.models import Message
 from dynoq.errors import DynoqError
+from dynoq.runtime.metrics import WAIT_BUCKETS
 from dynoq.runtime.serving import workflow_service
 from dynoq.runtime.settings import DeciderConfig
+from dynoq.services.workflow_metrics import WorkflowMetrics
 from dynoq.workflow.engine import WorkflowEngine
 from dynoq.workflow.system_tasks import HttpTaskRunner
 
@@ -37,9 +39,17 @@ class Decider:
             ["outcome"],
             registry=registry,
         )
+        for outcome in ("decided", "locked", "error", "bug"):  # series exist from the start
+            self.decisions.labels(outcome)
         self.duration = Histogram(
             "dynoq_workflow_decide_seconds",
             "Time to decide a workflow and carry it out",
+            registry=registry,
+        )
+        self.lag = Histogram(
+            "dynoq_workflow_decider_lag_seconds",
+            "From when a workflow was due to be decided to when a decider took it (Redis clock)",
+            buckets=WAIT_BUCKETS,
             registry=registry,
         )
 
@@ -64,6 +74,9 @@ class Decider:
             await asyncio.wait(running, timeout=30)
 
     async def handle(self, entry: Message) -> None:
+        if entry.lease_expires_at is not None and entry.due_at is not None:
+            taken_at = entry.lease_expires_at - self.engine.decider_queue.spec.unack_timeout
+            self.lag.observe(max(0.0, taken_at - entry.due_at))
         with self.duration.time():
             try:
                 decision = await self.engine.process(entry.id, entry=entry)
@@ -93,6 +106,7 @@ async def run(
     async with workflow_service(
         config.redis_url, config.namespace, config.metrics_port, registry
     ) as (engine, metrics):
+        engine.observe(WorkflowMetrics(metrics))
         log.info("dynoq decider deciding namespace %r", config.namespace)
         services = [Decider(engine, config.concurrency, metrics).run(stop)]
         if config.system_tasks:

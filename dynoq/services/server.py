@@ -8,12 +8,14 @@ import hmac
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry
 
 from dynoq.backend.connect import async_client
+from dynoq.backend.runner import translated_errors
 from dynoq.core.models import QueueStats
 from dynoq.errors import (
     ConfigError,
@@ -32,6 +34,7 @@ from dynoq.services.conductor import app as conductor
 from dynoq.services.conductor import http as conductor_http
 from dynoq.services.directory import QueueDirectory, QueueNotFound
 from dynoq.services.http import ApiError, error_response
+from dynoq.services.workflow_metrics import WorkflowMetrics
 from dynoq.workflow.engine import WorkflowEngine
 
 log = logging.getLogger("dynoq.server")
@@ -151,8 +154,23 @@ def build_app(
     for method, path, handler in routes.ROUTES:
         app.router.add_route(method, path, handler)
     app.cleanup_ctx.append(_redis_context)
-    conductor.mount(app, config, workflow_engine or WorkflowEngine.from_url)
+    conductor.mount(
+        app, config, workflow_engine or WorkflowEngine.from_url, WorkflowMetrics(metrics.registry)
+    )
     return app
+
+
+def redis_health(info: dict[str, Any]) -> dict[str, Any]:
+    """INFO of one server, or of a cluster's nodes (a dict per node) added up: memory and
+    evictions summed, the policy of any node that evicts."""
+    nodes = [v for v in info.values() if isinstance(v, dict) and "redis_version" in v] or [info]
+    policies = [str(n.get("maxmemory_policy", "")) for n in nodes]
+    return {
+        "used_memory": sum(int(n.get("used_memory", 0)) for n in nodes),
+        "maxmemory": sum(int(n.get("maxmemory", 0)) for n in nodes),
+        "evicted_keys": sum(int(n.get("evicted_keys", 0)) for n in nodes),
+        "maxmemory_policy": next((p for p in policies if p != "noeviction"), "noeviction"),
+    }
 
 
 async def _redis_context(app: web.Application) -> AsyncIterator[None]:
@@ -173,7 +191,13 @@ async def _redis_context(app: web.Application) -> AsyncIterator[None]:
             out.append((entry.name, await queue.stats()))
         return out
 
-    app[routes.GAUGES] = QueueGauges(all_stats, app[routes.METRICS].registry, config.gauge_ttl)
+    async def redis_info() -> dict[str, Any]:
+        with translated_errors():
+            return redis_health(await client.info())
+
+    app[routes.GAUGES] = QueueGauges(
+        all_stats, app[routes.METRICS].registry, config.gauge_ttl, redis_info
+    )
     yield
     await directory.aclose()
     await client.aclose()

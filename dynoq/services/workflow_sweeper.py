@@ -19,10 +19,13 @@ from prometheus_client import CollectorRegistry, Counter
 from dynoq.errors import DynoqError
 from dynoq.runtime.serving import workflow_service
 from dynoq.runtime.settings import WorkflowSweeperConfig
+from dynoq.services.workflow_metrics import WorkflowMetrics
 from dynoq.workflow.engine import REPAIR_GRACE_MS, WorkflowEngine
 from dynoq.workflow.model import WorkflowStatus
 
 log = logging.getLogger("dynoq.workflow_sweeper")
+
+REPAIR_KINDS = ("decider_entry", "redecide", "task_message")
 
 
 class WorkflowSweeper:
@@ -39,6 +42,8 @@ class WorkflowSweeper:
             ["kind"],
             registry=registry,
         )
+        for kind in REPAIR_KINDS:  # every series exists from the first scrape, at 0
+            self.repairs.labels(kind)
 
     async def sweep_once(self) -> dict[str, int]:
         """Checks the next batch of running workflows; the repairs made, by kind."""
@@ -66,6 +71,7 @@ async def run(
     async with workflow_service(
         config.redis_url, config.namespace, config.metrics_port, registry
     ) as (engine, metrics):
+        engine.observe(WorkflowMetrics(metrics))
         sweeper = WorkflowSweeper(engine, config.batch, metrics)
         log.info("dynoq workflow-sweeper checking namespace %r", config.namespace)
         while not stop.is_set():

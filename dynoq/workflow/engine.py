@@ -22,6 +22,7 @@ from dynoq.workflow.executor import REPAIR_GRACE_MS, Executor
 from dynoq.workflow.javascript import JavaScript
 from dynoq.workflow.metadata import Metadata
 from dynoq.workflow.model import SearchFilter, SearchPage, Task, TaskResult, Workflow
+from dynoq.workflow.observer import WorkflowObserver
 from dynoq.workflow.queues import (
     DECIDER_QUEUE,
     LOCK_LEASE_MS,
@@ -67,6 +68,10 @@ class WorkflowEngine:
         self.executor = Executor(self.store, self.metadata, self.executions, self.queues, self.js)
         self.workers = WorkerApi(self.store, self.metadata, self.executions, self.queues)
         self._owns_client = False
+
+    def observe(self, observer: WorkflowObserver) -> None:
+        """Reports workflows started and what each saved decide changed to ``observer``."""
+        self.executor.observer = observer
 
     @classmethod
     def from_url(cls, url: str, namespace: str = "dynoq", **options: Any) -> WorkflowEngine:

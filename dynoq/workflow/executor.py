@@ -28,6 +28,7 @@ from dynoq.workflow.executions import Executions
 from dynoq.workflow.javascript import JavaScript
 from dynoq.workflow.metadata import Metadata
 from dynoq.workflow.model import Task, TaskStatus, Workflow, WorkflowStatus
+from dynoq.workflow.observer import NOBODY, WorkflowObserver, changes
 from dynoq.workflow.queues import LOCK_LEASE_MS, WorkflowQueues, now_ms, task_payload
 from dynoq.workflow.store import WorkflowStore, statuses
 
@@ -52,6 +53,7 @@ class Executor:
         self.executions = executions
         self.queues = queues
         self.js = javascript
+        self.observer: WorkflowObserver = NOBODY
 
     # -- starting ---------------------------------------------------------------------------
     async def start_workflow(
@@ -114,6 +116,8 @@ class Executor:
         )
         if not await self.store.create(decision.workflow):
             return new_id  # a sub-workflow or failure workflow started before: same id, same one
+        self.observer.started(workflow.workflow_name)
+        self.observer.changed(workflow.workflow_name, changes({}, decision.workflow))
         await self._carry_out(decision, None)
         return new_id
 
@@ -224,6 +228,7 @@ class Executor:
                 return None
             before = state.status
             saved_statuses = statuses(state)
+            read_statuses = dict(saved_statuses)
             for event in events:  # a claim changed its task's summary ahead of the state
                 saved_statuses.pop(str(event.get("taskId", "")), None)
             if definition is not None:
@@ -251,6 +256,7 @@ class Executor:
                     return None
                 if release:
                     held = False
+                self.observer.changed(wf.workflow_name, changes(read_statuses, wf))
                 if wf.status is not before or decision.ended_now:
                     await self.store.index(wf, before)
             await self._carry_out(decision, entry)

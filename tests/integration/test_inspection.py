@@ -56,3 +56,24 @@ def test_stats_and_size_count_each_state_per_shard(make_queue, clock):
     assert q.size() == 7
     clock.advance(5)
     assert (q.stats().ready, q.stats().delayed) == (7, 0)
+
+
+def test_stats_tell_how_long_the_oldest_ready_message_has_waited(make_queue, clock):
+    q = make_queue(clock=clock, shards=2)
+    assert q.stats().oldest_ready_age == 0.0, "nothing ready: no age"
+    q.push(Message("low-old", 1, priority=9))
+    clock.advance(3)
+    q.push([Message("high-new", 2, priority=0), Message("later", 3, priority=9, delay=1)])
+    clock.advance(2)
+    # the priority-9 head has waited 5 s although a priority-0 message is served first,
+    # and a delayed message that came due 1 s ago counts as ready
+    stats = q.stats()
+    assert stats.oldest_ready_age == 5.0
+    assert sorted(s.oldest_ready_age for s in stats.shards)[-1] == 5.0
+    [first, second] = q.pop(2)
+    assert {first.id, second.id} == {"high-new", "low-old"}
+    assert q.stats().oldest_ready_age == 1.0  # "later": due for 1 s
+    q.ack(first)
+    q.ack(second)
+    assert q.pop()[0].id == "later"
+    assert q.stats().oldest_ready_age == 0.0

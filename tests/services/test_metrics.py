@@ -61,3 +61,40 @@ async def test_gauges_are_cached_between_scrapes(make_api):
     await api.post("/v1/queues/jobs/messages", json={"messages": [{"id": "b"}]})
     # Within the ttl the scrape is answered from the cache, without asking Redis again.
     assert (await scrape(api))[q("dynoq_queue_messages", state="ready")] == 1
+
+
+async def test_oldest_ready_age_and_redis_health(make_api, redis_url):
+    api = await make_api(gauge_ttl=0.0)
+    await api.post("/v1/queues/jobs/messages", json={"messages": [{"id": "a"}]})
+    got = await scrape(api)
+    assert 0 <= got[q("dynoq_queue_oldest_ready_age_seconds")] < 60
+    assert got[("dynoq_redis_up", ())] == 1
+    assert got[("dynoq_redis_used_memory_bytes", ())] > 0
+    assert got[("dynoq_redis_evicting_policy", ())] == 0  # the fixtures run noeviction
+    assert got[("dynoq_redis_evicted_keys_total", ())] == 0
+
+
+async def test_a_scrape_while_redis_is_down_says_so_instead_of_failing(namespace):
+    from aiohttp.test_utils import TestClient, TestServer
+    from prometheus_client import CollectorRegistry
+
+    from dynoq.runtime.settings import ServerConfig
+    from dynoq.services.server import build_app
+    from dynoq.testing import RedisServer
+
+    server = RedisServer(port=0).start()
+    config = ServerConfig(
+        redis_url=server.url, namespace=namespace, system_tasks=False, gauge_ttl=0.0
+    )
+    client = TestClient(TestServer(build_app(config, CollectorRegistry())))
+    await client.start_server()
+    try:
+        await client.post("/v1/queues/jobs/messages", json={"messages": [{"id": "a"}]})
+        assert (await scrape(client))[("dynoq_redis_up", ())] == 1
+        server.stop()
+        got = await scrape(client)
+        assert got[("dynoq_redis_up", ())] == 0
+        assert q("dynoq_queue_messages", state="ready") not in got
+    finally:
+        await client.close()
+        server.stop()

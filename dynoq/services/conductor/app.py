@@ -26,6 +26,7 @@ from dynoq.services.conductor import workflows as conductor_workflows
 from dynoq.services.conductor.http import ENGINE, PREFIX, field, object_body
 from dynoq.services.http import ApiError
 from dynoq.workflow.engine import WorkflowEngine
+from dynoq.workflow.observer import WorkflowObserver
 from dynoq.workflow.system_tasks import HttpTaskRunner
 
 EngineFactory = Callable[[str, str], WorkflowEngine]
@@ -60,14 +61,22 @@ ROUTES: tuple[tuple[str, str, Any], ...] = (
 )
 
 
-def mount(app: web.Application, config: ServerConfig, make_engine: EngineFactory) -> None:
-    """Adds the routes, and a workflow engine on the server's Redis and namespace."""
+def mount(
+    app: web.Application,
+    config: ServerConfig,
+    make_engine: EngineFactory,
+    observer: WorkflowObserver | None = None,
+) -> None:
+    """Adds the routes, and a workflow engine on the server's Redis and namespace (reporting
+    to ``observer``, the server's workflow metrics)."""
     app[CONFIG] = config
     for method, path, handler in ROUTES:
         app.router.add_route(method, path, handler)
 
     async def engine_context(app: web.Application) -> AsyncIterator[None]:
         engine = app[ENGINE] = make_engine(config.redis_url, config.namespace)
+        if observer is not None:
+            engine.observe(observer)
         stop = asyncio.Event()
         runner = None
         if config.system_tasks:  # the server's system-task worker: HTTP tasks
