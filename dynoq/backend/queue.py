@@ -104,10 +104,8 @@ class AsyncQueue(_QueueBase[AsyncClient]):
                 await aregister(self.client, self.spec)
                 self._registered = True
             while True:
-                if isinstance(step, list) and len(step) == 1:
-                    result: Any = [await self._scripts.run(step[0])]  # no task to gather
-                elif isinstance(step, list):
-                    result = await asyncio.gather(*(self._scripts.run(c) for c in step))
+                if isinstance(step, list):
+                    result: Any = await asyncio.gather(*(self._scripts.run(c) for c in step))
                 elif isinstance(step, Tolerant):
                     result = await asyncio.gather(
                         *(self._scripts.run(c) for c in step.calls), return_exceptions=True
