@@ -19,7 +19,7 @@ from dynoq.backend.runner import (
     check_client,
 )
 from dynoq.core.clock import Clock
-from dynoq.core.models import Message, QueueStats
+from dynoq.core.models import Message, MessageState, QueueStats
 from dynoq.core.ops import LISTEN, Operation, QueueOps, Tolerant, Wait
 from dynoq.core.spec import DEFAULT_MAX_PAYLOAD_BYTES, QueueSpec
 from dynoq.errors import DynoqError
@@ -171,6 +171,11 @@ class AsyncQueue(_QueueBase[AsyncClient]):
     async def dead_letters(self, count: int = 100) -> list[Message]:
         return await self._run(self._ops.dead_letters(count))
 
+    async def browse(
+        self, state: MessageState | str, offset: int = 0, count: int = 50
+    ) -> list[Message]:
+        return await self._run(self._ops.browse(state, offset, count))
+
     async def requeue_dead(self, ids: Iterable[str] | None = None) -> int:
         return await self._run(self._ops.requeue_dead(ids))
 
@@ -272,6 +277,9 @@ class Queue(_QueueBase[SyncClient]):
 
     def dead_letters(self, count: int = 100) -> list[Message]:
         return self._run(self._ops.dead_letters(count))
+
+    def browse(self, state: MessageState | str, offset: int = 0, count: int = 50) -> list[Message]:
+        return self._run(self._ops.browse(state, offset, count))
 
     def requeue_dead(self, ids: Iterable[str] | None = None) -> int:
         return self._run(self._ops.requeue_dead(ids))
