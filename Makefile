@@ -4,12 +4,13 @@ PYTHON ?= python3
 VENV := .venv
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test bench bench-peers bench-http lint redis-server test-tools
+.PHONY: demo test bench bench-peers bench-http bench-ui lint redis-server test-tools graphviz chromium
 
-demo: redis-server $(INSTALLED)
+demo: redis-server graphviz $(INSTALLED)
 	$(VENV)/bin/dynoq demo
 
-test: redis-server test-tools $(INSTALLED)
+# the UI's browser tests drive Debian's chromium (never a browser download) and draw with dot
+test: redis-server test-tools graphviz chromium $(INSTALLED)
 	$(VENV)/bin/pytest
 
 bench: redis-server $(INSTALLED)
@@ -21,6 +22,9 @@ bench-peers: redis-server $(INSTALLED)
 
 bench-http: redis-server $(INSTALLED)
 	$(VENV)/bin/python benchmarks/http_api.py
+
+bench-ui: redis-server graphviz $(INSTALLED)
+	$(VENV)/bin/python benchmarks/ui_pages.py
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
@@ -34,13 +38,26 @@ redis-server:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends redis-server redis-tools >/dev/null; \
 	fi
 
+# apt-get install $(1) when command $(2) is missing (as root, or through sudo)
+define apt_install
+	@if ! command -v $(2) >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	  else echo "$(2) is missing and this user cannot install it: run 'apt-get install $(1)' as root" >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(1) >/dev/null; \
+	fi
+endef
+
+graphviz:
+	$(call apt_install,graphviz,dot)
+
+chromium:
+	$(call apt_install,chromium fonts-dejavu-core,chromium)
+
 # What tests/deploy runs for real: promtool and Prometheus, docker-compose's config check.
 test-tools:
-	@if ! command -v promtool >/dev/null 2>&1 || ! command -v docker-compose >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus docker-compose >/dev/null; \
-	fi
+	$(call apt_install,prometheus,promtool)
+	$(call apt_install,docker-compose,docker-compose)
 
 $(INSTALLED): pyproject.toml
 	@if ! $(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1; then \

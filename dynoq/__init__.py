@@ -4,6 +4,7 @@ from dynoq.backend.queue import AsyncQueue, Queue
 from dynoq.core.backoff import Backoff, Constant, Exponential
 from dynoq.core.clock import Clock
 from dynoq.core.models import Message, MessageState, QueueStats, ShardStats
+from dynoq.core.schedule import CatchUp, MessageAction, Schedule, Timing, WorkflowAction
 from dynoq.errors import (
     ConfigError,
     DynoqError,
@@ -15,11 +16,13 @@ from dynoq.errors import (
     ScriptFailed,
 )
 from dynoq.runtime.producer import aenqueue, enqueue
+from dynoq.runtime.schedules import Schedules
 from dynoq.runtime.worker import Worker, WorkerConfig
 
 __all__ = [
     "AsyncQueue",
     "Backoff",
+    "CatchUp",
     "Clock",
     "ConfigError",
     "Constant",
@@ -29,15 +32,20 @@ __all__ = [
     "InvalidArgument",
     "InvalidMessage",
     "Message",
+    "MessageAction",
     "MessageState",
     "PayloadTooLarge",
     "Queue",
     "QueueStats",
     "RedisUnavailable",
+    "Schedule",
+    "Schedules",
     "ScriptFailed",
     "ShardStats",
+    "Timing",
     "Worker",
     "WorkerConfig",
+    "WorkflowAction",
     "aenqueue",
     "enqueue",
 ]

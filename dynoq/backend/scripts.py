@@ -10,7 +10,7 @@ _INCLUDE = re.compile(r"^--!include\s+(\S+)\s*$", re.MULTILINE)
 
 SCRIPT_NAMES = (
     "push", "ensure", "pop", "ack", "nack", "set_unack_timeout", "set_delay", "remove",
-    "get", "peek", "stats", "sweep", "dead_letters", "requeue_dead",
+    "get", "peek", "stats", "sweep", "dead_letters", "requeue_dead", "browse",
 )  # fmt: skip
 
 

@@ -82,6 +82,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     workflow_sweeper.add_argument("--metrics-port", type=int, help="serve /metrics on this port")
 
+    scheduler = command("scheduler", "fire due schedules (run one or several)")
+    scheduler.add_argument("--batch", type=int, help="ticks handled at once (default 100)")
+    scheduler.add_argument(
+        "--repair-interval", type=float, help="seconds between re-arming checks (default 300)"
+    )
+    scheduler.add_argument("--metrics-port", type=int, help="serve /metrics on this port")
+
+    from dynoq.cli import schedules as schedule_commands
+
+    schedule_commands.add_arguments(command("schedules", "cron and interval schedules"), common)
+
     worker = command("worker", "run the handlers of a dynoq.Worker")
     worker.add_argument("app", metavar="APP:OBJ", help="e.g. myapp.tasks:worker")
     worker.add_argument("--concurrency", type=int, help="handlers running at once")
@@ -133,6 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--library",
         action="store_true",
         help="bare library producers and consumers instead of the services",
+    )
+    demo.add_argument(
+        "--serve",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="serve the web UI on the result until Ctrl-C (default: when run in a terminal)",
     )
     return parser
 
@@ -216,6 +233,22 @@ def _run_workflow_sweeper(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_scheduler(args: argparse.Namespace) -> int:
+    from dynoq.runtime.serving import serve
+    from dynoq.runtime.settings import SchedulerConfig
+    from dynoq.services import scheduler
+
+    config = SchedulerConfig.from_env(
+        redis_url=_service_url(args),
+        namespace=_namespace(args),
+        batch=args.batch,
+        repair_interval=args.repair_interval,
+        metrics_port=args.metrics_port,
+    )
+    serve(lambda stop: scheduler.run(config, stop=stop))
+    return 0
+
+
 def _run_worker(args: argparse.Namespace) -> int:
     from dynoq.runtime.worker import load_worker
 
@@ -239,7 +272,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     if not args.library:
         from dynoq.demo import services as demo_services
 
-        return demo_services.main(_service_url(args), args.messages)
+        return demo_services.main(_service_url(args), args.messages, args.serve)
     return demo.main(_service_url(args), args.messages, args.shards)
 
 
@@ -265,6 +298,7 @@ def dispatch(args: argparse.Namespace) -> int:
         "decider": _run_decider,
         "workflow-sweeper": _run_workflow_sweeper,
         "worker": _run_worker,
+        "scheduler": _run_scheduler,
         "demo": _run_demo,
         "bench": _run_bench,
         "doctor": _run_doctor,
@@ -276,6 +310,10 @@ def dispatch(args: argparse.Namespace) -> int:
     url = _explicit_url(args)
     if url is None:
         raise CliError(f"'{args.command}' needs a Redis: pass --redis-url or set DYNOQ_REDIS_URL")
+    if args.command == "schedules":
+        from dynoq.cli import schedules
+
+        return schedules.run(args, url, _namespace(args) or "dynoq")
     return commands.run(args, url, _namespace(args) or "dynoq")
 
 

@@ -36,6 +36,7 @@ from dynoq.errors import DynoqError, InvalidArgument, InvalidMessage
 MOVE_LIMIT = 1000  # due/expired messages one push or pop moves to ready before its own work
 BATCH_LIMIT = 1000  # messages per script call: bounds how long one call holds Redis
 MAX_COUNT = 100_000
+BROWSE_LIMIT = 10_000  # how deep browse pages reach into one state
 MAX_WAIT_SECONDS = 24 * 3600.0
 SHARD_RETRY_SECONDS = 1.0  # how long pop leaves a failed shard alone before trying it again
 
@@ -446,6 +447,47 @@ class QueueOps:
                 found.append((flat[i + 1], message))
         found.sort(key=lambda item: item[0])
         return [message for _, message in found[:count]]
+
+    def browse(
+        self, state: MessageState | str, offset: int = 0, count: int = 50
+    ) -> Operation[list[Message]]:
+        """A page of the messages in one state, in that state's order across shards (ready: pop
+        order per priority; delayed: due time; in flight: lease end; dead: oldest first)."""
+        try:
+            state = MessageState(state)
+        except ValueError:
+            raise InvalidArgument(
+                f"state must be one of {[s.value for s in MessageState]}", field="state"
+            ) from None
+        count = min(check_count(count), BROWSE_LIMIT)
+        if (
+            isinstance(offset, bool)
+            or not isinstance(offset, int)
+            or not 0 <= offset <= BROWSE_LIMIT
+        ):
+            raise InvalidArgument(f"offset must be an int in 0..{BROWSE_LIMIT}", field="offset")
+        single = self.spec.shards == 1
+        replies = yield [
+            self._call(
+                "browse",
+                shard,
+                state.value,
+                offset if single else 0,
+                count if single else offset + count,
+            )
+            for shard in range(self.spec.shards)
+        ]
+        found = []
+        for shard, flat in enumerate(replies):
+            for i in range(0, len(flat), 3):
+                score = int(flat[i + 1])
+                at_ms = score // 128 if state is MessageState.IN_FLIGHT else -1
+                found.append(
+                    (score, shard, self._message(shard, flat[i], flat[i + 2], state, at_ms))
+                )
+        found.sort(key=lambda item: item[:2])
+        page = found if single else found[offset : offset + count]
+        return [message for _, _, message in page]
 
     def requeue_dead(self, ids: Iterable[str] | None = None) -> Operation[int]:
         head = (self._now(), self.spec.channel, BATCH_LIMIT)

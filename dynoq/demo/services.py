@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import socket
+import sys
 import time
 import uuid
 from typing import Any
@@ -24,7 +26,8 @@ from dynoq.backend.runner import ensure_initialized, translated_errors
 from dynoq.core.backoff import Constant
 from dynoq.core.models import Message
 from dynoq.demo.health import wait_for_health
-from dynoq.demo.workflows import run_workflow_demo
+from dynoq.demo.workflows import run_workflow_demo, serve_ui
+from dynoq.runtime import serving
 from dynoq.runtime.settings import ServerConfig, SweeperConfig
 from dynoq.runtime.worker import Worker
 from dynoq.services import server, sweeper
@@ -33,6 +36,7 @@ QUEUE = "jobs"
 LEASE_SECONDS = 1.0
 MAX_DELIVERIES = 3
 POISON_EVERY = 100  # every 100th message always fails
+DEMO_UI_PORT = 8080  # where the demo serves the UI when that port is free
 
 
 async def _produce(session: aiohttp.ClientSession, base: str, ids: list[str]) -> None:
@@ -170,15 +174,30 @@ async def _wait_for_queue(session: aiohttp.ClientSession, base: str) -> None:
     raise TimeoutError("the worker did not register its queue")
 
 
-def main(url: str, total: int) -> int:
+def main(url: str, total: int, serve: bool | None = None) -> int:
+    """Runs the queue demo, then the workflow demo; then, when ``serve`` (default: when stdin
+    is a terminal), serves the web UI on the workflow demo's data until Ctrl-C."""
     # The demo shows failures itself; the services' own logs would garble the live line.
     logging.getLogger("dynoq").setLevel(logging.CRITICAL)
     # Resolved once, so the services share one embedded server and do not each warn about it.
     resolved = resolve_url(url)
     asyncio.run(_check_reachable(resolved))
     queues = asyncio.run(run_services_demo(resolved, total))
-    workflows = asyncio.run(run_workflow_demo(resolved, min(100, max(10, total // 10))))
+    namespace = f"dynoq-demo-wf-{uuid.uuid4().hex[:8]}"
+    workflows = asyncio.run(run_workflow_demo(resolved, min(100, max(10, total // 10)), namespace))
+    if serve is None:
+        serve = sys.stdin.isatty()
+    if serve:
+        port = DEMO_UI_PORT if _port_free(DEMO_UI_PORT) else free_port()
+        serving.serve(lambda stop: serve_ui(resolved, namespace, port, stop))
+    else:
+        print("\n(`dynoq demo --serve`, or in a terminal, serves the web UI on this afterwards)")
     return queues or workflows
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
 
 
 async def _check_reachable(url: str) -> None:

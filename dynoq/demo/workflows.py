@@ -138,8 +138,8 @@ async def _worker(
                 reply.raise_for_status()
 
 
-async def run_workflow_demo(url: str, total: int) -> int:
-    namespace = f"dynoq-demo-wf-{uuid.uuid4().hex[:8]}"
+async def run_workflow_demo(url: str, total: int, namespace: str = "") -> int:
+    namespace = namespace or f"dynoq-demo-wf-{uuid.uuid4().hex[:8]}"
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     stop = asyncio.Event()
@@ -209,6 +209,25 @@ async def run_workflow_demo(url: str, total: int) -> int:
     print(f"  {total / elapsed:.0f} workflows/s end to end over {elapsed:.1f} s")
     ok = sum(statuses.values()) == total and statuses.get("RUNNING", 0) == 0
     return 0 if ok else 1
+
+
+async def serve_ui(url: str, namespace: str, port: int, stop: asyncio.Event) -> None:
+    """The server (its web UI), a decider and a sweeper on the demo's workflows until ``stop``,
+    so what is clicked in the UI (retry, restart, start) runs."""
+    services = [
+        server.run(ServerConfig(redis_url=url, namespace=namespace, port=port), stop=stop),
+        decider.run(DeciderConfig(redis_url=url, namespace=namespace), stop=stop),
+        workflow_sweeper.run(WorkflowSweeperConfig(redis_url=url, namespace=namespace), stop=stop),
+    ]
+    async with aiohttp.ClientSession() as session:
+        running = [asyncio.create_task(s) for s in services]
+        try:
+            await wait_for_health(session, f"http://127.0.0.1:{port}")
+            print(f"\nthe web UI: http://127.0.0.1:{port}/ui/  (Ctrl-C to stop)", flush=True)
+            await stop.wait()
+        finally:
+            stop.set()
+            await asyncio.gather(*running, return_exceptions=True)
 
 
 async def _count(session: aiohttp.ClientSession, api: str) -> dict[str, int]:

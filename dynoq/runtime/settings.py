@@ -162,3 +162,28 @@ class WorkflowSweeperConfig:
         cls, env: Mapping[str, str] | None = None, **overrides: Any
     ) -> WorkflowSweeperConfig:
         return config_from_env(cls, env, overrides)
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerConfig:
+    """``dynoq scheduler``: fires the due schedules of ``namespace``, up to ``batch`` ticks
+    per pop; every ``repair_interval`` seconds one scheduler re-arms schedules left without a
+    tick. Run one or several."""
+
+    redis_url: str = EMBEDDED_URL
+    namespace: str = "dynoq"
+    batch: int = 100
+    repair_interval: float = 300.0
+    metrics_port: int = 0
+
+    def __post_init__(self) -> None:
+        check_name(self.namespace, "namespace")
+        if isinstance(self.batch, bool) or not 1 <= self.batch <= 10_000:
+            raise ConfigError(f"batch must be in 1..10000, got {self.batch}")
+        _positive(self.repair_interval, "repair_interval")
+        if not 0 <= self.metrics_port <= 65535:
+            raise ConfigError(f"metrics_port must be in 0..65535, got {self.metrics_port}")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> SchedulerConfig:
+        return config_from_env(cls, env, overrides)

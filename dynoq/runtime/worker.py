@@ -40,9 +40,11 @@ from dynoq.backend.registry import aregister
 from dynoq.core.backoff import Backoff, Exponential
 from dynoq.core.keys import check_name
 from dynoq.core.models import Message
+from dynoq.core.schedule import CatchUp, MessageAction, Schedule, Timing
 from dynoq.core.spec import QueueSpec
 from dynoq.errors import ConfigError, DynoqError
 from dynoq.runtime.metrics import Metrics
+from dynoq.runtime.schedules import Schedules
 from dynoq.runtime.serving import serve, warn_if_embedded
 from dynoq.runtime.settings import EMBEDDED_URL, config_from_env
 
@@ -103,6 +105,7 @@ class Worker:
         self.config = config if config is not None else WorkerConfig.from_env()
         self.metrics = Metrics(registry if registry is not None else CollectorRegistry())
         self.handlers: dict[str, Handler] = {}
+        self.cron_jobs: list[Schedule] = []
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> Worker:
@@ -134,6 +137,43 @@ class Worker:
                 raise ConfigError(f"a handler must be callable, got {func!r}")
             self.handlers[queue] = Handler(
                 queue, func, shards, unack_timeout, max_deliveries, backoff or Exponential()
+            )
+            return func
+
+        return register
+
+    def cron(
+        self,
+        expression: str,
+        *,
+        queue: str | None = None,
+        name: str | None = None,
+        zone: str = "UTC",
+        payload: Any = None,
+        priority: int = 0,
+        catch_up: CatchUp | str = CatchUp.SKIP,
+        unack_timeout: float = 30.0,
+        max_deliveries: int = 0,
+        backoff: Backoff | None = None,
+    ) -> Callable[[HandlerFunc], HandlerFunc]:
+        """Runs the decorated function at each fire of a cron ``expression`` (5, 6 or 7 fields,
+        see :mod:`dynoq.core.schedule`) in ``zone``: a schedule (``name``, default the queue's
+        name) pushes a message to ``queue`` (default ``cron.<function name>``), and the
+        function becomes that queue's handler. The worker saves its schedules when it starts;
+        saving an unchanged one changes nothing. A ``dynoq scheduler`` must run."""
+        timing = Timing(cron=expression, zone=zone)  # bad input fails here, not at run time
+
+        def register(func: HandlerFunc) -> HandlerFunc:
+            target = queue or f"cron.{getattr(func, '__name__', 'job')}"
+            self.handler(
+                target,
+                unack_timeout=unack_timeout,
+                max_deliveries=max_deliveries,
+                backoff=backoff,
+            )(func)
+            action = MessageAction(target, payload, priority)
+            self.cron_jobs.append(
+                Schedule(name or target, timing, action, catch_up=CatchUp(catch_up))
             )
             return func
 
@@ -211,6 +251,9 @@ class _Run:
         try:
             for queue in queues.values():  # a shard count clash must stop the worker, not loop
                 await aregister(client, queue.spec)
+            if self.worker.cron_jobs:
+                async with Schedules(client, config.namespace) as schedules:
+                    await schedules.save_many(self.worker.cron_jobs)
             log.info(
                 "dynoq worker: queues %s, concurrency %d", ", ".join(queues), config.concurrency
             )

@@ -6,7 +6,9 @@ import functools
 from typing import Any
 
 from dynoq import __version__
+from dynoq.services import schedule_api
 from dynoq.services.conductor import openapi as openapi_conductor
+from dynoq.services.conductor import scheduler as conductor_scheduler
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -114,14 +116,14 @@ def _operation(
         op["requestBody"] = {
             "content": {"application/json": {"schema": body}, "application/msgpack": {}}
         }
-    path_params = [p for p in ("queue", "id") if p in params]
-    query = [p for p in params if p not in ("queue", "id")]
+    path_params = [p for p in ("queue", "id", "name") if p in params]
+    query = [p for p in params if p not in ("queue", "id", "name")]
     parameters: list[dict[str, Any]] = [
         {
             "name": p,
             "in": "path",
             "required": True,
-            "schema": QUEUE_NAME if p == "queue" else ID,
+            "schema": {"queue": QUEUE_NAME, "id": ID}.get(p, {"type": "string"}),
         }
         for p in path_params
     ]
@@ -253,6 +255,8 @@ def openapi_document() -> dict[str, Any]:
         },
     }
     paths.update(openapi_conductor.conductor_paths())
+    paths.update(schedule_api.openapi_paths(_operation))
+    paths.update(conductor_scheduler.openapi_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "dynoq HTTP API", "version": __version__},

@@ -30,6 +30,7 @@ from dynoq.runtime.metrics import Metrics, QueueGauges
 from dynoq.runtime.serving import warn_if_embedded
 from dynoq.runtime.settings import ServerConfig
 from dynoq.services import queue_api as routes
+from dynoq.services import schedule_api, ui
 from dynoq.services.conductor import app as conductor
 from dynoq.services.conductor import http as conductor_http
 from dynoq.services.directory import QueueDirectory, QueueNotFound
@@ -40,7 +41,7 @@ from dynoq.workflow.engine import WorkflowEngine
 log = logging.getLogger("dynoq.server")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-OPEN_PATHS = frozenset({"/health", "/api/health", conductor.TOKEN_PATH})
+OPEN_PATHS = frozenset({"/", "/health", "/api/health", conductor.TOKEN_PATH})
 
 _HTTP_CODES = {
     404: "not_found",
@@ -116,7 +117,8 @@ def auth_middleware(tokens: Iterable[str]) -> Middleware:
 
     @web.middleware
     async def check_token(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path not in OPEN_PATHS:
+        # the UI checks its own login (a cookie), see dynoq.services.ui.auth
+        if request.path not in OPEN_PATHS and not ui.serves(request.path):
             header = request.headers.get("Authorization", "")
             scheme, _, given = header.partition(" ")
             if scheme.lower() != "bearer":
@@ -157,6 +159,8 @@ def build_app(
     conductor.mount(
         app, config, workflow_engine or WorkflowEngine.from_url, WorkflowMetrics(metrics.registry)
     )
+    schedule_api.mount(app, config)
+    ui.mount(app, config)
     return app
 
 

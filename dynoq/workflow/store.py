@@ -208,6 +208,14 @@ class WorkflowStore:
             pipe.hset(f"{self.ns}:wfsummary", wf.workflow_id, pack(summary))
             await pipe.execute()
 
+    async def count_by_type_and_status(self, pairs: list[tuple[str, WorkflowStatus]]) -> list[int]:
+        """How many workflows of each (type, status), from the indexes (no summary is read)."""
+        with translated_errors():
+            pipe = self.client.pipeline(transaction=False)
+            for workflow_type, status in pairs:
+                pipe.zcard(self._index("type", workflow_type, "status", str(status)))
+            return [int(n) for n in await pipe.execute()]
+
     async def ids_by_status(
         self, status: WorkflowStatus, count: int, after: float = 0, before: float | None = None
     ) -> list[tuple[str, float]]:
@@ -232,6 +240,12 @@ class WorkflowStore:
         key = self._search_index(where)
         high = "+inf" if where.start_time_to is None else where.start_time_to
         low = "-inf" if where.start_time_from is None else where.start_time_from
+        if self._index_is_exact(where):  # the index holds exactly the hits: no summary scan
+            with translated_errors():
+                total = await self.client.zcount(key, low, high)
+                ids = await self.client.zrevrangebyscore(key, high, low, start=start, num=size)
+                raw = await self.client.hmget(f"{self.ns}:wfsummary", ids) if ids else []
+            return int(total), [unpack(data) for data in raw if data is not None]
         hits: list[dict[str, Any]] = []
         total = 0
         offset = 0
@@ -251,6 +265,21 @@ class WorkflowStore:
                         hits.append(summary)
                     total += 1
         return total, hits
+
+    @staticmethod
+    def _index_is_exact(where: SearchFilter) -> bool:
+        """Whether the index ``_search_index`` picks holds the hits and nothing else."""
+        text = where.free_text.strip()
+        if (text and text != "*") or where.workflow_ids:
+            return False
+        types, statuses, corrs = (
+            len(where.workflow_types),
+            len(where.statuses),
+            len(where.correlation_ids),
+        )
+        if corrs:
+            return corrs == 1 and not types and not statuses
+        return types <= 1 and statuses <= 1
 
     def _search_index(self, where: SearchFilter) -> str:
         if len(where.workflow_types) == 1 and len(where.statuses) == 1:

@@ -43,7 +43,7 @@ def test_compose_file_is_valid_and_runs_every_service() -> None:
         c[0] for c in commands.values() if isinstance(c, list) and c and not c[0].startswith("-")
     )
     assert dynoq_commands == sorted(
-        ["server", "sweeper", "decider", "decider", "workflow-sweeper", "worker"]
+        ["server", "sweeper", "decider", "decider", "workflow-sweeper", "scheduler", "worker"]
     )
     for command in commands.values():
         if isinstance(command, list) and command and not command[0].startswith("-"):
@@ -59,7 +59,8 @@ def test_compose_prometheus_config_is_valid_and_scrapes_each_service() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     jobs = {job["job_name"] for job in yaml.safe_load(config.read_text())["scrape_configs"]}
     assert jobs == {
-        "dynoq-server", "dynoq-sweeper", "dynoq-decider", "dynoq-workflow-sweeper", "dynoq-worker"
+        "dynoq-server", "dynoq-sweeper", "dynoq-decider", "dynoq-workflow-sweeper", "dynoq-worker",
+        "dynoq-scheduler",
     }  # fmt: skip
 
 
@@ -78,7 +79,8 @@ def test_kubernetes_deployments_probe_and_parse() -> None:
     ]
     deployments = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Deployment"}
     assert set(deployments) == {
-        "dynoq-server", "dynoq-sweeper", "dynoq-decider", "dynoq-workflow-sweeper", "dynoq-worker"
+        "dynoq-server", "dynoq-sweeper", "dynoq-decider", "dynoq-workflow-sweeper", "dynoq-worker",
+        "dynoq-scheduler",
     }  # fmt: skip
     server = deployments["dynoq-server"]["spec"]["template"]["spec"]["containers"][0]
     assert server["readinessProbe"]["httpGet"]["path"] == "/ready"
@@ -94,7 +96,7 @@ def test_kubernetes_deployments_probe_and_parse() -> None:
         for d in docs
         if d["kind"] == "PodDisruptionBudget"
     }
-    assert {"server", "decider", "sweeper"} <= budgets
+    assert {"server", "decider", "sweeper", "scheduler"} <= budgets
 
 
 def test_containerfile_runs_dynoq_as_a_non_root_user_with_a_health_check() -> None:

@@ -102,7 +102,7 @@ def test_prometheus_collects_every_metric_the_dashboard_and_alerts_name(
 ) -> None:
     ports = {
         name: free_port()
-        for name in ("server", "worker", "sweeper", "decider", "wfsweeper", "prom")
+        for name in ("server", "worker", "sweeper", "decider", "wfsweeper", "scheduler", "prom")
     }
     common = ("--redis-url", standalone_url, "--namespace", namespace)
     processes = [
@@ -117,6 +117,7 @@ def test_prometheus_collects_every_metric_the_dashboard_and_alerts_name(
         spawn("sweeper", *common, "--interval", "0.2", "--metrics-port", str(ports["sweeper"])),
         spawn("decider", *common, "--metrics-port", str(ports["decider"])),
         spawn("workflow-sweeper", *common, "--metrics-port", str(ports["wfsweeper"])),
+        spawn("scheduler", *common, "--metrics-port", str(ports["scheduler"])),
     ]
     data = tempfile.mkdtemp(prefix="dynoq-prom-")
     config = Path(data) / "prometheus.yml"
@@ -151,6 +152,8 @@ def test_prometheus_collects_every_metric_the_dashboard_and_alerts_name(
         call(base, "POST", "/v1/queues/given-back/messages", {"messages": [{"id": "y"}]})
         [given] = call(base, "POST", "/v1/queues/given-back/pop", {"count": 1})["messages"]
         call(base, "POST", "/v1/queues/given-back/messages/y/nack", {"receipt": given["receipt"]})
+        every_second = {"name": "tick", "interval": 1, "message": {"queue": "ticks"}}
+        call(base, "POST", "/v1/schedules", every_second)
         # workflows: one with an INLINE task, decided by the decider
         call(
             base,

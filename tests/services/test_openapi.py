@@ -5,15 +5,20 @@ from __future__ import annotations
 from openapi_spec_validator import validate
 
 from dynoq.runtime.settings import ServerConfig
+from dynoq.services import ui
 from dynoq.services.server import build_app
 
 
 def served_routes() -> set[tuple[str, str]]:
+    """The API's routes: not the web UI's pages (``/ui/...``, and ``/`` redirecting there)."""
     app = build_app(ServerConfig())
     return {
         (route.method.lower(), route.resource.canonical)
         for route in app.router.routes()
-        if route.method != "HEAD" and route.resource is not None
+        if route.method != "HEAD"
+        and route.resource is not None
+        and route.resource.canonical != "/"
+        and not ui.serves(route.resource.canonical)
     }
 
 

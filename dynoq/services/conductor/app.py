@@ -20,6 +20,7 @@ from aiohttp import web
 
 from dynoq.runtime.settings import ServerConfig
 from dynoq.services.conductor import metadata as conductor_metadata
+from dynoq.services.conductor import scheduler as conductor_scheduler
 from dynoq.services.conductor import search as conductor_search
 from dynoq.services.conductor import tasks as conductor_tasks
 from dynoq.services.conductor import workflows as conductor_workflows
@@ -58,6 +59,7 @@ ROUTES: tuple[tuple[str, str, Any], ...] = (
     *conductor_search.ROUTES,
     *conductor_workflows.ROUTES,
     *conductor_tasks.ROUTES,
+    *conductor_scheduler.ROUTES,
 )
 
 

@@ -1,0 +1,28 @@
+"""What the page handlers share: the engine and queue directory the APIs use."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from dynoq.services import queue_api
+from dynoq.services.conductor.http import ENGINE
+from dynoq.services.directory import QueueDirectory
+from dynoq.workflow.engine import WorkflowEngine
+
+
+def engine(request: web.Request) -> WorkflowEngine:
+    return request.config_dict[ENGINE]
+
+
+def directory(request: web.Request) -> QueueDirectory:
+    return request.config_dict[queue_api.DIRECTORY]
+
+
+async def form_fields(request: web.Request) -> dict[str, str]:
+    form = await request.post()
+    return {k: str(v) for k, v in form.items()}
+
+
+async def form_list(request: web.Request, name: str) -> list[str]:
+    form = await request.post()
+    return [str(v) for v in form.getall(name, [])]
