@@ -28,6 +28,7 @@ bench-ui: redis-server graphviz $(INSTALLED)
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
 redis-server:

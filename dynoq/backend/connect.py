@@ -17,7 +17,7 @@ import redis.sentinel
 
 from dynoq.backend.embedded import shared_server
 from dynoq.backend.pipelining import PipeliningRedis
-from dynoq.backend.runner import translated_errors
+from dynoq.backend.runner import ensure_initialized, translated_errors
 from dynoq.core.urls import RedisTarget, Topology, parse_redis_url
 from dynoq.errors import ConfigError
 
@@ -125,3 +125,17 @@ def async_client(url: str, *, bounded: bool = True, pipelined: bool = False) -> 
         list(target.nodes), sentinel_kwargs=_sentinel_options(target, options), **options
     )
     return sentinel.master_for(target.service_name, db=target.db)  # type: ignore[no-any-return]
+
+
+async def aping(client: AsyncClient) -> None:
+    """Returns when Redis answers a PING; raises RedisUnavailable when it does not."""
+    await ensure_initialized(client)
+    with translated_errors():
+        await client.ping()
+
+
+async def ainfo(client: AsyncClient) -> dict[str, Any]:
+    """Redis' INFO (on a cluster, a dict per node); raises RedisUnavailable when unreadable."""
+    await ensure_initialized(client)
+    with translated_errors():
+        return dict(await client.info())

@@ -7,6 +7,7 @@ from typing import Any
 
 from dynoq.errors import Conflict, InvalidArgument
 from dynoq.workflow.definitions import TaskType
+from dynoq.workflow.domains import queue_name
 from dynoq.workflow.effects import Operation, Removal, Run
 from dynoq.workflow.model import Task, TaskStatus, Workflow, WorkflowStatus
 from dynoq.workflow.structure import layout
@@ -156,7 +157,9 @@ def _skip(run: Run, params: dict[str, Any]) -> None:
         if existing.status.terminal:
             raise Conflict(f"task {ref} is already {existing.status}")
         if run.is_queued(existing) and existing.status is TaskStatus.SCHEDULED:
-            run.out.removals.append(Removal(existing.task_type, existing.task_id))
+            run.out.removals.append(
+                Removal(queue_name(existing.task_type, existing.domain), existing.task_id)
+            )
         existing.output_data = output
         run.finish(existing, TaskStatus.SKIPPED)
         return

@@ -22,6 +22,7 @@ JS = Path(__file__).parent / "js"
 SDK = JS / "node_modules" / "@io-orkes" / "conductor-javascript"
 
 pytestmark = [
+    pytest.mark.sdk,
     pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed"),
     pytest.mark.skipif(
         not SDK.is_dir(),

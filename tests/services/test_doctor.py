@@ -41,6 +41,7 @@ def durable() -> Iterator[RedisServer]:
         yield server
 
 
+@pytest.mark.processes
 def test_a_well_configured_redis_passes_and_lists_its_queues(durable: RedisServer) -> None:
     with Queue.from_url(durable.url, "orders", shards=2) as q:
         q.push([Message("a", 1), Message("b", 2)])
@@ -58,6 +59,7 @@ def test_a_well_configured_redis_passes_and_lists_its_queues(durable: RedisServe
     assert found["replication"][0]["level"] == "warning"
 
 
+@pytest.mark.processes
 def test_an_evicting_policy_is_an_error_with_its_fix() -> None:
     with RedisServer(port=0, extra_args=("--maxmemory-policy", "allkeys-lru")) as server:
         result = run_doctor(server.url)
@@ -67,6 +69,7 @@ def test_an_evicting_policy_is_an_error_with_its_fix() -> None:
     assert "fix: CONFIG SET maxmemory-policy noeviction" in result.stdout
 
 
+@pytest.mark.processes
 def test_a_user_missing_a_permission_the_services_need_is_an_error(durable: RedisServer) -> None:
     admin = redis.Redis.from_url(durable.url)
     admin.execute_command("ACL", "SETUSER", "narrow", "on", ">pw", "~*", "&*", "+@all", "-evalsha")
@@ -81,6 +84,7 @@ def test_a_user_missing_a_permission_the_services_need_is_an_error(durable: Redi
     assert acl["level"] == "error" and "EVALSHA" in acl["detail"]
 
 
+@pytest.mark.processes
 def test_an_unreachable_redis_is_one_line_and_exit_1() -> None:
     with RedisServer(port=0) as server:
         url = server.url
@@ -91,6 +95,7 @@ def test_an_unreachable_redis_is_one_line_and_exit_1() -> None:
 
 
 @pytest.mark.cluster
+@pytest.mark.processes
 def test_cluster_slots_and_shard_balance(redis_cluster, namespace: str) -> None:
     with Queue.from_url(redis_cluster.url, "spread", namespace=namespace, shards=6) as q:
         q.push(Message("x", 1))

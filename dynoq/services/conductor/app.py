@@ -1,10 +1,9 @@
 """The Conductor-compatible REST API under ``/api``, so Conductor's client SDKs and workers run
 against ``dynoq server`` unchanged (point them at ``http://host:port/api``).
 
-Routes live in :mod:`conductor_metadata`, :mod:`conductor_workflows`,
-:mod:`conductor_search` and :mod:`conductor_tasks`; errors are Conductor's ErrorResponse
-(:mod:`conductor_http`). With bearer tokens configured, Conductor's SDKs authenticate by
-exchanging a token for itself at ``POST /api/token`` (``CONDUCTOR_AUTH_KEY`` any id,
+Routes live in :mod:`.metadata`, :mod:`.workflows`, :mod:`.search` and :mod:`.tasks`; errors
+are Conductor's ErrorResponse (:mod:`.http`). With bearer tokens configured, Conductor's SDKs
+authenticate by exchanging a token for itself at ``POST /api/token`` (``CONDUCTOR_AUTH_KEY`` any id,
 ``CONDUCTOR_AUTH_SECRET`` the token) and sending it as ``X-Authorization``; without tokens
 ``/api/token`` answers 404, which the SDKs take as "no authentication".
 """
@@ -24,7 +23,7 @@ from dynoq.services.conductor import scheduler as conductor_scheduler
 from dynoq.services.conductor import search as conductor_search
 from dynoq.services.conductor import tasks as conductor_tasks
 from dynoq.services.conductor import workflows as conductor_workflows
-from dynoq.services.conductor.http import ENGINE, PREFIX, field, object_body
+from dynoq.services.conductor.http import ENGINE, PREFIX, TOKEN_PATH, field, object_body
 from dynoq.services.http import ApiError
 from dynoq.workflow.engine import WorkflowEngine
 from dynoq.workflow.observer import WorkflowObserver
@@ -32,7 +31,6 @@ from dynoq.workflow.system_tasks import HttpTaskRunner
 
 EngineFactory = Callable[[str, str], WorkflowEngine]
 CONFIG = web.AppKey("conductor_config", ServerConfig)
-TOKEN_PATH = PREFIX + "/token"
 HEALTH = {"healthy": True, "healthResults": [], "suppressedHealthResults": []}
 
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import json
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from dynoq.errors import InvalidArgument, InvalidDefinition
 from dynoq.services.http import ApiError
-from dynoq.workflow.engine import WorkflowEngine
 
-ENGINE = web.AppKey("workflow_engine", WorkflowEngine)
+if TYPE_CHECKING:  # the engine needs the workflow extra; the error document does not
+    from dynoq.workflow.engine import WorkflowEngine
+
+ENGINE: web.AppKey[WorkflowEngine] = web.AppKey("workflow_engine")
 PREFIX = "/api"
+TOKEN_PATH = PREFIX + "/token"
 
 # Conductor's ApplicationException codes by HTTP status
 _CODES = {
