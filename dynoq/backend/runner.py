@@ -34,6 +34,12 @@ CLOSE_WAIT_SECONDS = 10.0  # a read is bounded by 1 s, a disconnect by the 5 s c
 DEGRADED_POLL_SECONDS = 0.5
 
 
+OUT_OF_MEMORY = (
+    "Redis is out of memory (maxmemory reached, policy noeviction): writes are refused until "
+    "memory is freed; nothing of this call was written"
+)
+
+
 @contextlib.contextmanager
 def translated_errors() -> Iterator[None]:
     """Re-raises redis-py exceptions as DynoqError subclasses, keeping the cause."""
@@ -47,6 +53,8 @@ def translated_errors() -> Iterator[None]:
         redis.exceptions.RedisClusterException,
     ) as exc:
         raise RedisUnavailable(f"Redis is unavailable: {exc}") from exc
+    except redis.exceptions.OutOfMemoryError as exc:
+        raise RedisUnavailable(OUT_OF_MEMORY) from exc
     except redis.exceptions.ResponseError as exc:
         text = str(exc)
         if "dynoq bad argument" in text:

@@ -28,6 +28,7 @@ from dynoq.core.models import (
     ShardStats,
     check_id,
     check_seconds,
+    is_text,
     stored_message,
 )
 from dynoq.core.spec import QueueSpec
@@ -171,11 +172,13 @@ class QueueOps:
     @staticmethod
     def _id_and_receipt(message: str | Message, receipt: str | None) -> tuple[str, str]:
         if isinstance(message, Message):
-            return message.id, receipt if receipt is not None else (message.receipt or "")
-        check_id(message)
-        if receipt is not None and not isinstance(receipt, str):
-            raise InvalidArgument("receipt must be a str or None", field="receipt")
-        return message, receipt or ""
+            message_id = message.id
+            receipt = receipt if receipt is not None else message.receipt
+        else:
+            message_id = check_id(message)
+        if receipt is not None and not (isinstance(receipt, str) and is_text(receipt)):
+            raise InvalidArgument("receipt must be a str of UTF-8 text, or None", field="receipt")
+        return message_id, receipt or ""
 
     # -- producing -------------------------------------------------------------------------
 

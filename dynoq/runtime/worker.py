@@ -46,7 +46,7 @@ from dynoq.core.spec import QueueSpec
 from dynoq.errors import ConfigError, DynoqError
 from dynoq.runtime.metrics import Metrics
 from dynoq.runtime.schedules import Schedules
-from dynoq.runtime.serving import serve, warn_if_embedded
+from dynoq.runtime.serving import serve, warn_if_embedded, warn_if_evicting
 from dynoq.runtime.settings import EMBEDDED_URL, check_int, check_port, config_from_env
 
 log = logging.getLogger("dynoq.runtime.worker")
@@ -259,6 +259,7 @@ class _Run:
     async def run(self) -> None:
         config = self.config
         warn_if_embedded(config.redis_url)
+        warn_if_evicting(config.redis_url)
         if config.metrics_port:
             start_http_server(config.metrics_port, registry=self.metrics.registry)
         client = async_client(config.redis_url)

@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+import redis
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry
@@ -27,13 +28,14 @@ from dynoq.errors import (
     RedisUnavailable,
 )
 from dynoq.runtime.metrics import Metrics, QueueGauges
-from dynoq.runtime.serving import warn_if_embedded
+from dynoq.runtime.serving import warn_if_embedded, warn_if_evicting
 from dynoq.runtime.settings import ServerConfig
 from dynoq.services import queue_api as routes
 from dynoq.services import schedule_api, ui
 from dynoq.services.conductor import http as conductor_http
 from dynoq.services.directory import QueueDirectory
 from dynoq.services.http import ApiError, error_response
+from dynoq.services.protocol import JsonErrorRunner
 from dynoq.workflow import MISSING_EXTRA
 from dynoq.workflow import installed as workflows_installed
 
@@ -45,6 +47,10 @@ log = logging.getLogger("dynoq.server")
 RequestHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 OPEN_PATHS = frozenset({"/", "/health", "/api/health", conductor_http.TOKEN_PATH})
 
+OUT_OF_MEMORY = (
+    "Redis is out of memory (maxmemory reached, policy noeviction): writes are refused until "
+    "memory is freed"
+)
 _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
@@ -72,6 +78,11 @@ def _as_api_error(exc: BaseException) -> ApiError | None:
             return ApiError(400, "invalid_argument", str(exc), "queue")
         case RedisUnavailable():
             return ApiError(503, "redis_unavailable", str(exc))
+        # what the workflow engine's plain commands raise, untranslated
+        case redis.exceptions.OutOfMemoryError():
+            return ApiError(503, "redis_unavailable", OUT_OF_MEMORY)
+        case redis.exceptions.ConnectionError() | redis.exceptions.TimeoutError():
+            return ApiError(503, "redis_unavailable", f"Redis is unavailable: {exc}")
         case web.HTTPException() if exc.status >= 400:
             code = _HTTP_CODES.get(exc.status, "http_error")
             return ApiError(exc.status, code, exc.reason)
@@ -234,7 +245,8 @@ async def run(
     """Serves the API on ``config.host:config.port`` until ``stop`` is set."""
     stop = stop or asyncio.Event()
     warn_if_embedded(config.redis_url)
-    runner = web.AppRunner(build_app(config, registry), access_log=None, shutdown_timeout=2.0)
+    warn_if_evicting(config.redis_url)
+    runner = JsonErrorRunner(build_app(config, registry), access_log=None, shutdown_timeout=2.0)
     await runner.setup()
     try:
         site = web.TCPSite(runner, config.host, config.port)

@@ -23,7 +23,7 @@ from dynoq.backend.queue import AsyncQueue
 from dynoq.backend.registry import QueueEntry, alist_queues
 from dynoq.errors import DynoqError
 from dynoq.runtime.metrics import Metrics
-from dynoq.runtime.serving import warn_if_embedded
+from dynoq.runtime.serving import warn_if_embedded, warn_if_evicting
 from dynoq.runtime.settings import SweeperConfig
 
 log = logging.getLogger("dynoq.sweeper")
@@ -95,6 +95,7 @@ async def run(
     """Sweeps every ``config.interval`` seconds until ``stop`` is set."""
     stop = stop or asyncio.Event()
     warn_if_embedded(config.redis_url)
+    warn_if_evicting(config.redis_url)
     metrics = Metrics(registry if registry is not None else CollectorRegistry())
     if config.metrics_port:
         start_http_server(config.metrics_port, registry=metrics.registry)

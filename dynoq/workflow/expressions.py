@@ -103,11 +103,27 @@ def _resolve_string(text: str, context: Mapping[str, Any]) -> Any:
     if "$" not in text:
         return text
     parts = _parse_string(text)
-    if len(parts) == 1 and isinstance(parts[0], _Expr):
+    if len(parts) == 1 and isinstance(parts[0], _Expr) and not _deferred(parts[0]):
         return copy.deepcopy(_evaluate(parts[0], context))
     return "".join(
-        part if isinstance(part, str) else _as_text(_evaluate(part, context)) for part in parts
+        part if isinstance(part, str) else _deferred_or_text(part, context) for part in parts
     )
+
+
+# ${workflow.env.X} and ${workflow.secrets.X} stay as they are: they are filled in when the
+# task is handed to its worker (dynoq.workflow.variables), so no stored document holds them
+_DEFERRED = ("env", "secrets")
+
+
+def _deferred(expr: _Expr) -> bool:
+    path = expr.path
+    return path is not None and len(path) > 2 and path[0] == "workflow" and path[1] in _DEFERRED
+
+
+def _deferred_or_text(expr: _Expr, context: Mapping[str, Any]) -> str:
+    if _deferred(expr):
+        return "${" + expr.source + "}"
+    return _as_text(_evaluate(expr, context))
 
 
 def _evaluate(expr: _Expr, context: Mapping[str, Any]) -> Any:

@@ -1,5 +1,6 @@
-"""The user's actions on a workflow (terminate, pause, resume, restart, retry, rerun, skip),
-applied inside a decide so they see the same state and hold the same lock as the decider."""
+"""The user's actions on a workflow (terminate, pause, resume, restart, retry, rerun, skip,
+update variables), applied inside a decide so they see the same state and hold the same lock
+as the decider."""
 
 from __future__ import annotations
 
@@ -181,6 +182,19 @@ def _skip(run: Run, params: dict[str, Any]) -> None:
     wf.tasks.append(placeholder)
 
 
+def _update_variables(run: Run, params: dict[str, Any]) -> None:
+    """Sets workflow variables; with ``append_array`` a list is appended to a list held."""
+    wf = run.wf
+    if wf.status.terminal:
+        raise Conflict(f"workflow {wf.workflow_id} is {wf.status}: its variables are final")
+    for name, value in dict(params.get("variables") or {}).items():
+        held = wf.variables.get(name)
+        if params.get("append_array") and isinstance(held, list) and isinstance(value, list):
+            wf.variables[name] = held + value
+        else:
+            wf.variables[name] = value
+
+
 _HANDLERS = {
     "terminate": _terminate,
     "pause": _pause,
@@ -189,4 +203,5 @@ _HANDLERS = {
     "retry": _retry,
     "rerun": _rerun,
     "skip": _skip,
+    "variables": _update_variables,
 }

@@ -64,6 +64,14 @@ class WorkflowStore:
     def _index(self, *parts: str) -> str:
         return ":".join((self.ns, "wfidx", *parts))
 
+    def index_key(self, *parts: str) -> str:
+        """A search index (see the module docstring): ``index_key("type", name)``."""
+        return self._index(*parts)
+
+    @property
+    def summaries_key(self) -> str:
+        return f"{self.ns}:wfsummary"
+
     async def _script(self, name: str, keys: list[str], args: list[Any]) -> Any:
         """Runs ``lua/workflow/<name>.lua`` through the queue's runner (EVALSHA, EVAL on
         NOSCRIPT), so a SCRIPT FLUSH never fails a call."""

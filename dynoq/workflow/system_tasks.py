@@ -25,6 +25,7 @@ import aiohttp
 from dynoq.errors import DynoqError, JavaScriptError
 from dynoq.workflow.engine import WorkflowEngine
 from dynoq.workflow.model import Task, TaskResult, TaskStatus
+from dynoq.workflow.variables import without_secrets
 
 log = logging.getLogger("dynoq.workflow.http")
 
@@ -74,6 +75,9 @@ class HttpTaskRunner:
         callback = 0
         if task.task_type == HTTP_POLL_TASK_TYPE and status is TaskStatus.COMPLETED:
             status, reason, callback = self._poll_outcome(task, output)
+        output, reason = await without_secrets(
+            self.engine.client, self.engine.namespace, [output, reason]
+        )
         result = TaskResult(
             task.task_id,
             task.workflow_instance_id,

@@ -24,6 +24,7 @@ from dynoq.workflow.model import (
 )
 from dynoq.workflow.queues import WorkflowQueues, now_ms
 from dynoq.workflow.store import WorkflowStore
+from dynoq.workflow.variables import resolved_input
 
 POLL_RECORD_SECONDS = 1.0  # a worker's last poll time is written at most this often
 
@@ -63,7 +64,12 @@ class WorkerApi:
         done = [m for m, (task, keep) in zip(messages, claims, strict=True) if not keep]
         if done:
             await queue.ack_many(done)
-        return [task for task, _ in claims if task is not None]
+        handed = [task for task, _ in claims if task is not None]
+        for task in handed:  # the worker's copy only: see dynoq.workflow.variables
+            task.input_data = await resolved_input(
+                self.store.client, self.store.ns, task.input_data
+            )
+        return handed
 
     async def _record_poll(self, task_type: str, worker_id: str, domain: str) -> None:
         """Poll data (a worker's last poll time), written at most once a second per worker."""
