@@ -14,6 +14,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from dynoq.backend.acl import SERVICE_COMMANDS
 from dynoq.errors import DynoqError
 from dynoq.runtime import settings
 
@@ -218,6 +219,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = command("doctor", "check a Redis for what dynoq needs (eviction, persistence, ...)")
     doctor.add_argument("--json", action="store_true", help="findings as JSON")
+    doctor.add_argument(
+        "--service",
+        choices=sorted(SERVICE_COMMANDS),
+        help="check the user's ACL for this service only (default: say which services it fits)",
+    )
+    doctor.add_argument(
+        "--acl-user", help="whose ACL to check (default: the user of --redis-url); needs ACL rights"
+    )
 
     from dynoq.loadtest.options import add_arguments as add_bench_arguments
 
@@ -315,7 +324,7 @@ def _run_doctor(args: argparse.Namespace) -> int:
     url = _explicit_url(args)
     if url is None:
         raise CliError("'doctor' needs a Redis: pass --redis-url or set DYNOQ_REDIS_URL")
-    return doctor.run(url, _namespace(args) or "dynoq", args.json)
+    return doctor.run(url, _namespace(args) or "dynoq", args.json, args.service, args.acl_user)
 
 
 def dispatch(args: argparse.Namespace) -> int:

@@ -77,7 +77,7 @@ class WorkflowEngine:
     @classmethod
     def from_url(cls, url: str, namespace: str = "dynoq", **options: Any) -> WorkflowEngine:
         """An engine on its own client for the Redis at ``url``, closed with the engine."""
-        engine = cls(async_client(url, bounded=False), namespace, **options)
+        engine = cls(async_client(url, bounded=False, pipelined=True), namespace, **options)
         engine._owns_client = True
         return engine
 

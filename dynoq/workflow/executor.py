@@ -283,8 +283,12 @@ class Executor:
                 await self.queues.wake(workflow_id, state.priority if state else 0)
 
     async def _carry_out(self, decision: Decision, entry: Message | None) -> None:
-        """Everything a saved decision asks of the world outside the workflow."""
+        """Everything a saved decision asks of the world outside the workflow. Without an
+        ``entry`` the decider entry is pushed first: pushed after the task messages, it would
+        replace the entry a fast worker's result had just woken (and postpone that result)."""
         wf = decision.workflow
+        if entry is None:
+            await self._rearm(wf, decision, None)
         await self._push_tasks(decision)
         await self.store.release_slots(decision.released)
         for child in decision.children:
@@ -310,7 +314,8 @@ class Executor:
             await self._start_child(decision.failure_workflow)
         for publish in decision.publishes:
             await self._publish(publish)
-        await self._rearm(wf, decision, entry)
+        if entry is not None:
+            await self._rearm(wf, decision, entry)
 
     async def _active_domains(
         self, workflow: Workflow, definition: WorkflowDef

@@ -75,7 +75,12 @@ class Metadata:
         fetched_at, versions = self._workflow_defs.get(name, (0.0, {}))
         if time.monotonic() - fetched_at > DEFINITIONS_TTL_SECONDS:
             docs = await self.store.workflow_defs(name)
-            versions = {v: parse_workflow_def(d) for v, d in docs.items()}
+            # parsing is most of a start's CPU: an unchanged version keeps its parsed form
+            versions = self._workflow_defs.get(name, (0.0, {}))[1]
+            versions = {
+                v: versions[v] if v in versions and versions[v].raw == d else parse_workflow_def(d)
+                for v, d in docs.items()
+            }
             self._workflow_defs[name] = (time.monotonic(), versions)
         if not versions or (version is not None and version not in versions):
             which = f" version {version}" if version is not None else ""
