@@ -30,6 +30,7 @@ _SUBSCRIBER_OPTIONS = (
 log = logging.getLogger("dynoq.backend")
 
 # While the subscription is down, a waiting pop re-checks at least this often.
+CLOSE_WAIT_SECONDS = 10.0  # a read is bounded by 1 s, a disconnect by the 5 s connect timeout
 DEGRADED_POLL_SECONDS = 0.5
 
 
@@ -202,8 +203,11 @@ class AsyncWakeListener:
         self._settled = asyncio.Event()  # the first subscribe attempt succeeded or failed
         self._task: asyncio.Task[None] | None = None
         self._attempt = 0
+        self._closed = False
 
     async def listen(self, timeout: float) -> int:
+        if self._closed:
+            return self._epoch
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
         with contextlib.suppress(TimeoutError):
@@ -242,13 +246,13 @@ class AsyncWakeListener:
 
     async def _run(self) -> None:
         backoff = 0.05
-        while True:
+        while not self._closed:
             pubsub: Any = None
             owned: Any = None
             try:
                 pubsub, owned = await self._subscriber()
                 await pubsub.subscribe(self._channel)
-                while True:
+                while not self._closed:
                     # A bounded read: a quiet channel is not a dead connection.
                     message = await pubsub.get_message(timeout=1.0)
                     if message is None:
@@ -280,15 +284,19 @@ class AsyncWakeListener:
                     log.debug("closing the subscription to %s: %s", self._channel, exc)
 
     async def aclose(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            except Exception as exc:
-                log.debug("the subscription to %s ended with %r", self._channel, exc)
-            self._task = None
+        """Ends the subscription, in bounded time: were the cancellation swallowed below (a
+        library catching it, a cancel racing a read's own timeout), the loop still ends on
+        ``_closed`` after its current bounded read; a task that never ends is left, logged."""
+        self._closed = True
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=CLOSE_WAIT_SECONDS)
+        if not done:
+            log.warning("the subscription to %s did not end; left behind", self._channel)
+        elif not task.cancelled() and task.exception() is not None:
+            log.debug("the subscription to %s ended with %r", self._channel, task.exception())
 
 
 class SyncWakeListener:

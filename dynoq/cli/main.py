@@ -100,7 +100,6 @@ SERVICES = {
             ),
             METRICS_PORT,
         ),
-        needs_workflows=True,  # it starts the workflows of WorkflowActions too
     ),
 }
 

@@ -139,8 +139,22 @@ def _simple(properties: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "properties": properties}
 
 
+def openapi_document(*, with_api: bool = True) -> dict[str, Any]:
+    """The document; ``with_api=False`` leaves out the ``/api`` routes (not mounted on a
+    queue-only install)."""
+    document = _full_document()
+    if with_api:
+        return document
+    paths = {p: v for p, v in document["paths"].items() if not _under_api(p)}
+    return {**document, "paths": paths}
+
+
+def _under_api(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
+
+
 @functools.cache
-def openapi_document() -> dict[str, Any]:
+def _full_document() -> dict[str, Any]:
     q, m = ("queue",), ("queue", "id")
     paths: dict[str, dict[str, Any]] = {
         "/health": {"get": _operation("Process is up", _simple({"status": {"type": "string"}}))},

@@ -272,7 +272,9 @@ async def metrics(request: web.Request) -> web.Response:
 async def openapi(request: web.Request) -> web.Response:
     from dynoq.services.openapi import openapi_document
 
-    return web.json_response(openapi_document())
+    mounted = (r.canonical for r in request.app.router.resources())
+    with_api = any(path == "/api" or path.startswith("/api/") for path in mounted)
+    return web.json_response(openapi_document(with_api=with_api))
 
 
 Q = "/v1/queues/{queue}"

@@ -18,16 +18,21 @@ import time
 import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
+from dynoq.backend.connect import AsyncClient, async_client
 from dynoq.core.schedule import Schedule, WorkflowAction, plan_tick, workflow_id
 from dynoq.errors import DynoqError, InvalidArgument, NotFound
 from dynoq.runtime.schedules import TICK_LEAD_MS, Schedules, Tick
-from dynoq.runtime.serving import workflow_service
+from dynoq.runtime.serving import warn_if_embedded, workflow_service
 from dynoq.runtime.settings import SchedulerConfig
-from dynoq.workflow.engine import WorkflowEngine
+from dynoq.workflow import MISSING_EXTRA
+from dynoq.workflow import installed as workflows_installed
+
+if TYPE_CHECKING:  # the engine needs the workflow extra; message schedules do not
+    from dynoq.workflow.engine import WorkflowEngine
 
 log = logging.getLogger("dynoq.scheduler")
 
@@ -189,7 +194,7 @@ class Scheduler:
             return await self.schedules.fire_message(schedule, fire_ms)
         doc = self.schedules.execution(schedule, fire_ms, "EXECUTED")
         if self.engine is None:
-            doc.update(state="FAILED", reason="this scheduler has no workflow engine")
+            doc.update(state="FAILED", reason=f"this scheduler cannot start {MISSING_EXTRA}")
             return doc
         request = schedule.action.request
         inputs = dict(request.get("input") or {})
@@ -244,17 +249,40 @@ async def run(
     registry: CollectorRegistry | None = None,
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Fires due schedules until ``stop`` is set."""
+    """Fires due schedules until ``stop`` is set; without the workflow extra, message schedules
+    only (a workflow schedule's fires are recorded as FAILED, saying why)."""
     stop = stop or asyncio.Event()
-    async with workflow_service(
-        config.redis_url, config.namespace, config.metrics_port, registry
-    ) as (engine, metrics):
-        schedules = Schedules(engine.client, config.namespace)
-        scheduler = Scheduler(schedules, engine, batch=config.batch, registry=metrics)
-        started = time.monotonic()
-        log.info("dynoq scheduler firing schedules of namespace %r", config.namespace)
-        try:
-            await scheduler.run(stop, config.repair_interval)
-        finally:
-            await schedules.aclose()
-            log.info("dynoq scheduler stopped after %.0f s", time.monotonic() - started)
+    if workflows_installed():
+        async with workflow_service(
+            config.redis_url, config.namespace, config.metrics_port, registry
+        ) as (engine, metrics):
+            await _fire_until_stopped(config, engine.client, engine, metrics, stop)
+        return
+    log.warning("message schedules only: %s", MISSING_EXTRA)
+    warn_if_embedded(config.redis_url)
+    registry = registry if registry is not None else CollectorRegistry()
+    if config.metrics_port:
+        start_http_server(config.metrics_port, registry=registry)
+    client = async_client(config.redis_url)
+    try:
+        await _fire_until_stopped(config, client, None, registry, stop)
+    finally:
+        await client.aclose()
+
+
+async def _fire_until_stopped(
+    config: SchedulerConfig,
+    client: AsyncClient,
+    engine: WorkflowEngine | None,
+    metrics: CollectorRegistry,
+    stop: asyncio.Event,
+) -> None:
+    schedules = Schedules(client, config.namespace)
+    scheduler = Scheduler(schedules, engine, batch=config.batch, registry=metrics)
+    started = time.monotonic()
+    log.info("dynoq scheduler firing schedules of namespace %r", config.namespace)
+    try:
+        await scheduler.run(stop, config.repair_interval)
+    finally:
+        await schedules.aclose()
+        log.info("dynoq scheduler stopped after %.0f s", time.monotonic() - started)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from dynoq.errors import ScriptError
+from dynoq.errors import JavaScriptError
 from dynoq.workflow.definitions import WorkflowTask
 from dynoq.workflow.effects import ChildStart, Publish
 from dynoq.workflow.javascript import lambda_source
@@ -58,7 +58,7 @@ def start_lambda(factory: TaskFactory, task: Task) -> None:
         return
     try:
         result = factory.run.js.evaluate(lambda_source(script), task.input_data)
-    except ScriptError as exc:
+    except JavaScriptError as exc:
         task.output_data = {"error": str(exc)}
         factory.fail(task, str(exc))
         return

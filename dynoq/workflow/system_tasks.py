@@ -22,7 +22,7 @@ from typing import Any
 
 import aiohttp
 
-from dynoq.errors import DynoqError, ScriptError
+from dynoq.errors import DynoqError, JavaScriptError
 from dynoq.workflow.engine import WorkflowEngine
 from dynoq.workflow.model import Task, TaskResult, TaskStatus
 from dynoq.workflow.variables import without_secrets
@@ -100,7 +100,7 @@ class HttpTaskRunner:
             verdict = self.engine.js.evaluate(
                 condition, {"output": output, "input": task.input_data}
             )
-        except ScriptError as exc:
+        except JavaScriptError as exc:
             return TaskStatus.FAILED, f"terminationCondition failed: {exc}", 0
         if verdict is True or verdict == 1:
             return TaskStatus.COMPLETED, "", 0

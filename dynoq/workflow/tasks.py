@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from dynoq.errors import ScriptError
+from dynoq.errors import JavaScriptError
 from dynoq.workflow import builtin_tasks
 from dynoq.workflow.definitions import TaskType, WorkflowTask, iter_workflow_tasks
 from dynoq.workflow.effects import QUEUED_TYPES, ChildStart, Run
@@ -218,7 +218,7 @@ class TaskFactory:
                 result = run.js.evaluate(
                     str(task.input_data.get("expression", "")), task.input_data
                 )
-            except ScriptError as exc:
+            except JavaScriptError as exc:
                 self.fail(task, str(exc))
             else:
                 self.done(task, {"result": result})
@@ -438,7 +438,7 @@ class TaskFactory:
         if script:
             try:
                 case = run.js.evaluate(script, task.input_data)
-            except ScriptError as exc:
+            except JavaScriptError as exc:
                 self.fail(task, str(exc))
                 return
         elif wt.type is TaskType.DECISION:
@@ -536,7 +536,7 @@ class TaskFactory:
         run.changed()
         try:
             again = self.loop_again(task, wt, outputs)
-        except ScriptError as exc:
+        except JavaScriptError as exc:
             task.reason_for_incompletion = (
                 f"Unable to evaluate condition {wt.loop_condition}, exception {exc}"
             )
@@ -569,7 +569,7 @@ class TaskFactory:
                 return more
         value = self.run.js.evaluate(wt.loop_condition, bindings)
         if value is None:
-            raise ScriptError("the condition gave null, not true or false")
+            raise JavaScriptError("the condition gave null, not true or false")
         return bool(value) and more
 
     def keep_last(self, task: Task, wt: WorkflowTask) -> None:

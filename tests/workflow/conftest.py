@@ -22,11 +22,16 @@ from dynoq.workflow.system_tasks import HttpTaskRunner
 Handler = Callable[[Task], Awaitable[Any] | Any]
 
 
+# Teardown is bounded: a test that failed midway must never hang the run (pytest-timeout has
+# already spent its one alarm by then, or fires in the middle of the event loop's own cleanup).
+CLOSE_SECONDS = 30.0
+
+
 @pytest.fixture
 async def engine(standalone_url: str, namespace: str) -> AsyncIterator[WorkflowEngine]:
     engine = WorkflowEngine.from_url(standalone_url, namespace)
     yield engine
-    await engine.aclose()
+    await asyncio.wait_for(engine.aclose(), CLOSE_SECONDS)
 
 
 class Services:
@@ -67,12 +72,16 @@ class Services:
         self.jobs.append(asyncio.create_task(loop()))
 
     async def close(self) -> None:
+        """Stops the jobs: ``stop`` first, then cancelled; never waits on one without a bound
+        (``wait_for`` would, on a job that swallows its cancellation)."""
         self.stop.set()
-        for job in self.jobs:
-            try:
-                await asyncio.wait_for(job, 10)
-            except TimeoutError:
-                job.cancel()
+        if not self.jobs:
+            return
+        _, running = await asyncio.wait(self.jobs, timeout=10)
+        for job in running:
+            job.cancel()
+        if running:
+            await asyncio.wait(running, timeout=CLOSE_SECONDS)
 
 
 async def outcome(handler: Handler, task: Task) -> TaskResult:

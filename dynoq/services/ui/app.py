@@ -20,6 +20,7 @@ from dynoq.errors import Conflict, DynoqError, InvalidArgument, NotFound, QueueN
 from dynoq.runtime.settings import ServerConfig
 from dynoq.services import queue_api
 from dynoq.services.ui import auth
+from dynoq.services.ui.common import WorkflowsMissing
 from dynoq.services.ui.diagram import DiagramRenderer
 from dynoq.services.ui.sampler import Sampler
 
@@ -99,7 +100,7 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
             return response
         message = exc.text if exc.status in (401, 403) and exc.text else exc.reason
         return page(request, "error.html", {"status": exc.status, "message": message}, exc.status)
-    except (NotFound, QueueNotFound) as exc:
+    except (NotFound, QueueNotFound, WorkflowsMissing) as exc:
         return page(request, "error.html", {"status": 404, "message": str(exc)}, 404)
     except (InvalidArgument, Conflict) as exc:
         return page(request, "error.html", {"status": 400, "message": str(exc)}, 400)

@@ -7,10 +7,21 @@ from aiohttp import web
 from dynoq.services import queue_api
 from dynoq.services.conductor.http import ENGINE
 from dynoq.services.directory import QueueDirectory
+from dynoq.workflow import MISSING_EXTRA
 from dynoq.workflow.engine import WorkflowEngine
 
 
+class WorkflowsMissing(Exception):
+    """A workflow page asked for on a queue-only install (no ``/api``, so no engine)."""
+
+
+def has_engine(request: web.Request) -> bool:
+    return ENGINE in request.config_dict
+
+
 def engine(request: web.Request) -> WorkflowEngine:
+    if not has_engine(request):
+        raise WorkflowsMissing(MISSING_EXTRA)
     return request.config_dict[ENGINE]
 
 

@@ -9,7 +9,8 @@ from aiohttp import web
 
 from dynoq.errors import NotFound
 from dynoq.services.ui.app import SAMPLER, page
-from dynoq.services.ui.common import directory, engine
+from dynoq.services.ui.common import directory, engine, has_engine
+from dynoq.workflow import MISSING_EXTRA
 from dynoq.workflow.definitions import TaskType, iter_workflow_tasks
 from dynoq.workflow.engine import DECIDER_QUEUE, TASK_QUEUE_PREFIX
 from dynoq.workflow.model import WorkflowStatus
@@ -57,6 +58,9 @@ def _kind(name: str) -> str:
 
 
 async def overview(request: web.Request) -> web.Response:
+    if not has_engine(request):  # a queue-only install: the queues, and why no workflows
+        context = {"queues": await queue_rows(request), "types": {}, "statuses": []}
+        return page(request, "overview.html", {**context, "no_workflows": MISSING_EXTRA})
     wf = engine(request)
     names = sorted({d.name for d in await wf.list_workflow_defs()})
     pairs = [(n, s) for n in names for s in SHOWN_STATUSES]
@@ -71,6 +75,7 @@ async def overview(request: web.Request) -> web.Response:
             "queues": await queue_rows(request),
             "types": by_type,
             "statuses": [s.value for s in SHOWN_STATUSES],
+            "no_workflows": "",
         },
     )
 

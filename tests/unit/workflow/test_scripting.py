@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from dynoq.errors import ScriptError
+from dynoq.errors import JavaScriptError
 from dynoq.workflow.javascript import JavaScript, syntax_problem
 
 
@@ -77,7 +77,7 @@ def test_nothing_leaks_between_calls(js: JavaScript) -> None:
 def test_an_infinite_loop_times_out(js: JavaScript) -> None:
     quick = JavaScript(timeout=0.2)
     started = time.monotonic()
-    with pytest.raises(ScriptError, match=r"timed out after 0\.2 s"):
+    with pytest.raises(JavaScriptError, match=r"timed out after 0\.2 s"):
         quick.evaluate("while (true) {}", {})
     assert time.monotonic() - started < 5
     assert quick.evaluate("$.a", {"a": 1}) == 1
@@ -85,7 +85,7 @@ def test_an_infinite_loop_times_out(js: JavaScript) -> None:
 
 def test_a_memory_bomb_is_stopped() -> None:
     small = JavaScript(timeout=10, max_memory_bytes=32 * 2**20)
-    with pytest.raises(ScriptError, match="memory limit"):
+    with pytest.raises(JavaScriptError, match="memory limit"):
         small.evaluate("var a = []; while (true) { a.push(new Array(100000).fill(1)); }", {})
     assert small.evaluate("$.a", {"a": 1}) == 1
 
@@ -101,14 +101,14 @@ def test_a_memory_bomb_is_stopped() -> None:
     ],
 )
 def test_errors_are_one_line_script_errors(js: JavaScript, expression: str, message: str) -> None:
-    with pytest.raises(ScriptError) as caught:
+    with pytest.raises(JavaScriptError) as caught:
         js.evaluate(expression, {})
     assert str(caught.value).startswith(message)
     assert "\n" not in str(caught.value)
 
 
 def test_bindings_must_be_json(js: JavaScript) -> None:
-    with pytest.raises(ScriptError, match="not JSON"):
+    with pytest.raises(JavaScriptError, match="not JSON"):
         js.evaluate("1", {"x": object()})
 
 
