@@ -55,7 +55,8 @@ def _when(schedule: Schedule) -> str:
 def _target(schedule: Schedule) -> dict[str, str]:
     action = schedule.action
     if isinstance(action, MessageAction):
-        return {"kind": "queue", "name": action.queue, "url": f"{PREFIX}/queues/{quote(action.queue, safe='')}"}
+        url = f"{PREFIX}/queues/{quote(action.queue, safe='')}"
+        return {"kind": "queue", "name": action.queue, "url": url}
     assert isinstance(action, WorkflowAction)
     name = action.workflow_name
     return {"kind": "workflow", "name": name, "url": f"{PREFIX}/definitions/{quote(name, safe='')}"}
@@ -118,9 +119,7 @@ async def detail(request: web.Request) -> web.Response:
     start = _start(request)
     now_ms = await store.now_ms()
     last = (await store.last_fires([schedule.name])).get(schedule.name)
-    total, executions = await store.executions(
-        schedule.name, start=start, count=EXECUTIONS_PAGE
-    )
+    total, executions = await store.executions(schedule.name, start=start, count=EXECUTIONS_PAGE)
     return page(
         request,
         "schedule.html",
