@@ -176,3 +176,18 @@ def test_an_unknown_schedule_is_a_404_page(page: Watched) -> None:
     assert response is not None and response.status == 404
     expect(page.page.locator("main")).to_contain_text("nope")
     page.problems.clear()  # the 404 was the point
+
+
+def test_the_list_pages_by_name(
+    page: Watched, stack: Stack, store: Schedules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dynoq.services.ui import schedules as ui_schedules
+
+    monkeypatch.setattr(ui_schedules, "LIST_PAGE", 2)
+    p = page.open("/ui/schedules")
+    names = p.locator("#schedules tbody tr td:first-child")
+    expect(names).to_have_text(["cleanup", "heartbeat"])
+    expect(p.locator(".pager")).to_contain_text(re.compile(r"^1.2 of 4"))
+    p.get_by_role("link", name="next").click()
+    expect(names).to_have_text(["missing-flow", "nightly-report"])
+    expect(p.locator(".pager a")).to_have_text(["previous"])
