@@ -25,6 +25,7 @@ from benchmarks.depth import depth_growth
 from benchmarks.limits import hand_written, redis_benchmark
 from benchmarks.peers import SYSTEMS
 from benchmarks.report import print_report
+from benchmarks.trees import python_path
 from dynoq.testing import RedisServer
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -37,7 +38,9 @@ def parse_count(text: str) -> int:
     return int(float(text.rstrip("km")) * scale)
 
 
-def run_system(name: str, url: str, options: list[str], timeout: float) -> dict[str, Any]:
+def run_system(
+    name: str, url: str, options: list[str], timeout: float, tree: str | None = None
+) -> dict[str, Any]:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         out = Path(f.name)
     argv = [sys.executable, "-m", "benchmarks.system", name, "--url", url, "--out", str(out)]
@@ -46,11 +49,11 @@ def run_system(name: str, url: str, options: list[str], timeout: float) -> dict[
     try:
         proc = subprocess.run(
             argv,
-            cwd=ROOT,
+            cwd=python_path(tree),  # python -m puts the working directory first on the path
             capture_output=True,
             text=True,
             timeout=timeout,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            env={**os.environ, "PYTHONPATH": python_path(tree)},
         )
         if out.stat().st_size:
             result: dict[str, Any] = json.loads(out.read_text())
@@ -63,6 +66,8 @@ def run_system(name: str, url: str, options: list[str], timeout: float) -> dict[
         out.unlink(missing_ok=True)
         redis.Redis.from_url(url).flushall()
     result["seconds"] = time.perf_counter() - started
+    if tree is not None:
+        result["system"] = f"{name} @ {tree}"
     return result
 
 
@@ -89,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         default=",".join(SYSTEMS),
         help="comma-separated, default all: " + ",".join(SYSTEMS),
     )
-    parser.add_argument("--workloads", default="throughput,memory,delay,priority,e2e")
+    parser.add_argument("--workloads", default="throughput,memory,delay,timers,priority,e2e")
     parser.add_argument(
         "--depths",
         default="1k,100k,1m",
@@ -99,6 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--e2e-seconds", type=float, help="length of workload 3 (60 s)")
     parser.add_argument("--no-limits", action="store_true", help="skip the physical-limit rows")
     parser.add_argument("--no-plots", action="store_true")
+    parser.add_argument(
+        "--baseline-tree",
+        metavar="PATH",
+        help="another dynoq checkout (e.g. main before a change): its dynoq and dynoq-worker"
+        " run too, each just before this checkout's, against the same server",
+    )
     args = parser.parse_args(argv)
     quick = args.quick
     n, repeats = (2_000, 3) if quick else (20_000, 3)
@@ -129,10 +140,16 @@ def main(argv: list[str] | None = None) -> int:
                 url, 20_000 if quick else 200_000, repeats
             )
             results["limits"]["hand_written"] = hand_written(url, n, repeats)
+        runs: list[tuple[str, str | None]] = []
         for name in args.systems.split(","):
-            print(f"{name} ...", flush=True)
-            result = run_system(name, url, options, 600 if quick else 1500)
-            print(f"  {result.get('status')} in {result['seconds']:.0f} s", flush=True)
+            if args.baseline_tree and name.startswith("dynoq"):
+                runs.append((name, args.baseline_tree))
+            runs.append((name, None))
+        for name, tree in runs:
+            print(f"{name}{f' @ {tree}' if tree else ''} ...", flush=True)
+            result = run_system(name, url, options, 600 if quick else 1500, tree)
+            source = f", dynoq from {result['dynoq_from']}" if result.get("dynoq_from") else ""
+            print(f"  {result.get('status')} in {result['seconds']:.0f} s{source}", flush=True)
             results["systems"].append(result)
         if args.depths != "none":
             depths = [parse_count(d) for d in args.depths.split(",")]

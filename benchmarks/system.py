@@ -36,13 +36,16 @@ class Sizes:
     delayed_singles: int = 20  # workload 4a
     burst: int = 2_000  # workload 4b
     burst_ahead: float = 2.0
+    timers: int = 2_000  # workload 4c: delayed jobs whose due times spread over timers_spread
+    timers_spread: float = 1.0
+    timers_ahead: float = 3.0  # the first is due this long after the enqueue starts
     priority_jobs: int = 10_000  # workload 7
     e2e_seconds: float = 60.0  # workload 3
     e2e_window: int = 1_000  # jobs in flight at most: the producer waits beyond it
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(2_000, 3, 10_000, 5, 500, 2.0, 2_000, 5.0, 500)
+        return cls(2_000, 3, 10_000, 5, 500, 2.0, 500, 1.0, 3.0, 2_000, 5.0, 500)
 
 
 def redis_cpu(client: redis.Redis) -> float:
@@ -98,6 +101,7 @@ class SystemBench:
         drain_here = getattr(self.peer, "drain_here", None)
         if drain_here is not None:
             drain_here(n)
+            sink.flush()
         else:
             with self.worker(path) as worker:
                 have = worker.wait_for(n, 60 + n / 100)
@@ -148,6 +152,29 @@ class SystemBench:
             out["burst"] = latency_summary(late) if late else {"n": 0}
             out["burst"]["enqueue_seconds"] = enqueue_seconds
             out["burst"]["missing"] = burst - len(late)
+        return out
+
+    # workload 4c ---------------------------------------------------------------------
+    def timers(self) -> dict[str, Any]:
+        """Many timers at once: ``timers`` delayed jobs due one after the other within
+        ``timers_spread`` seconds; lateness = handler start - that job's own due time."""
+        self.client.flushall()
+        path = self.fresh_sink()
+        n, spread = self.sizes.timers, self.sizes.timers_spread
+        with self.worker(path) as worker:
+            have = self.warm_up(worker)
+            start = time.time()
+            first = start + self.sizes.timers_ahead
+            dues = {
+                f"t{i}": self.peer.enqueue_at(f"t{i}", first + i * spread / n) for i in range(n)
+            }
+            enqueue_seconds = time.time() - start
+            worker.wait_for(have + n, 60 + self.sizes.timers_ahead)
+            late = [t - dues[tag] for t, tag in sink.read(path) if tag in dues]
+        out: dict[str, Any] = latency_summary(late) if late else {"n": 0}
+        out["enqueue_seconds"] = enqueue_seconds
+        out["missing"] = n - len(late)
+        out["early"] = sum(1 for s in late if s < 0)
         return out
 
     # workload 7 ------------------------------------------------------------------------
@@ -225,6 +252,8 @@ def run_system(name: str, url: str, sizes: Sizes, workloads: set[str]) -> dict[s
         is_library = getattr(peer, "drain_here", None) is not None
         if "delay" in workloads and not is_library:
             result["delay"] = attempt(errors, "delay", bench.delays)
+        if "timers" in workloads and not is_library:
+            result["timers"] = attempt(errors, "timers", bench.timers)
         if "priority" in workloads and peer.has_priority and not is_library:
             result["priority"] = attempt(errors, "priority", bench.priority)
         if "e2e" in workloads and not is_library:
@@ -235,6 +264,8 @@ def run_system(name: str, url: str, sizes: Sizes, workloads: set[str]) -> dict[s
     client.flushall()
     client.close()
     attempt(errors, "close", peer.close)
+    if "dynoq" in sys.modules:  # which checkout's dynoq ran (see --baseline-tree)
+        result["dynoq_from"] = str(Path(sys.modules["dynoq"].__file__ or "").parent.parent)
     result["status"] = "ok" if not errors else "partial"
     return result
 
@@ -245,7 +276,7 @@ def main() -> int:
     parser.add_argument("--url", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--workloads", default="throughput,memory,delay,priority,e2e")
+    parser.add_argument("--workloads", default="throughput,memory,delay,timers,priority,e2e")
     parser.add_argument("--jobs", type=int, help="jobs per figure of workloads 1 and 2")
     parser.add_argument("--e2e-seconds", type=float, help="length of workload 3")
     args = parser.parse_args()

@@ -24,7 +24,7 @@ class WorkerProcess:
             BENCH_URL=peer.url,
             BENCH_SINK=str(sink_path),
             BENCH_MODE=mode,
-            PYTHONPATH=str(ROOT),
+            PYTHONPATH=os.environ.get("PYTHONPATH") or str(ROOT),
         )
         self.sink_path = sink_path
         self.log = log
@@ -32,7 +32,7 @@ class WorkerProcess:
         self.proc = subprocess.Popen(
             peer.worker_argv(),
             env=env,
-            cwd=ROOT,
+            cwd=os.environ.get("PYTHONPATH") or ROOT,  # first on the path of python -m
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -6,6 +6,7 @@
 -- ARGV[1..]   pairs: id, receipt ('' = any delivery)
 -- Returns: for each pair in order, 1 if acked else 0.
 --!include lib/shard.lua
+--!include lib/delivery.lua
 
 local shard = bind_shard_keys()
 local ids = {}

@@ -22,11 +22,12 @@ local priority = check_int(ARGV[5], 'priority', 0, 99)
 local delay_ms = check_int(ARGV[6], 'delay_ms', 0, 2^45)
 local payload = ARGV[7]
 
-if redis.call('HEXISTS', shard.messages, id) == 1 then
+-- An id has a record exactly when it is in one of the four sets: HSETNX is the check and the
+-- write in one call, and no set needs looking at.
+if redis.call('HSETNX', shard.messages, id, make_record(priority, 0, '', now + delay_ms, payload)) == 0 then
   return 0
 end
 move_ready_by(shard, now, move_limit, 0)
-redis.call('HSET', shard.messages, id, make_record(priority, 0, '', now + delay_ms, payload))
 enqueue(shard, id, priority, now, delay_ms)
 wake_consumers(channel)
 return 1

@@ -7,6 +7,7 @@
 --          'dead' (a delayed message already due reports 'ready'); at_ms is the due time
 --          (delayed), the lease deadline (in_flight), the dead-letter time (dead), or -1 (ready).
 --!include lib/shard.lua
+--!include lib/locate.lua
 
 local shard = bind_shard_keys()
 local now = check_now(ARGV[1])

@@ -17,6 +17,7 @@
 --          each record is the message's new record (binary header + payload, see lib/shard.lua).
 -- Errors: 'ERR dynoq bad argument <name>' before any write.
 --!include lib/shard.lua
+--!include lib/delivery.lua
 
 local SKIPLIST_BATCH = 16
 local SKIPLIST_MEMBER = string.rep('~', 600) -- ids are at most 512 bytes

@@ -28,34 +28,28 @@ end
 -- Whatever came due before this push is ahead of it in the ready order.
 move_ready_by(shard, now, move_limit, 0)
 
+local SETS = {shard.ready, shard.delayed, shard.in_flight, shard.dead}
+
+-- HSET counts the fields it added: when that is every id, none existed (an id has a record
+-- exactly when it is in one of the four sets) and no set needs looking at, the common case.
+-- Otherwise the ids that existed leave whichever set holds them, before they are added again.
+if #ARGV == first + 3 then -- one message, the common call: no batch bookkeeping
+  local id, priority, delay_ms = ARGV[first], tonumber(ARGV[first + 1]), tonumber(ARGV[first + 2])
+  local record = make_record(priority, 0, '', now + delay_ms, ARGV[first + 3])
+  if redis.call('HSET', shard.messages, id, record) == 0 then
+    for _, key in ipairs(SETS) do redis.call('ZREM', key, id) end
+    if delay_ms > 0 then forget_seq_if_ready_empty(shard) end
+  end
+  enqueue(shard, id, priority, now, delay_ms)
+  wake_consumers(channel)
+  return 1
+end
+
 -- The last occurrence of an id in the batch wins, as if pushed one after the other.
 local last_index, ids = {}, {}
 for i = first, #ARGV, 4 do last_index[ARGV[i]] = i end
 for i = first, #ARGV, 4 do
   if last_index[ARGV[i]] == i then ids[#ids + 1] = i end
-end
-
--- Ids that exist leave whichever set holds them (a few calls per batch, not per message). An id
--- has a record exactly when it is in one of the four sets, so one HMGET tells which ids exist,
--- and only those are looked up in the sets.
-if redis.call('HLEN', shard.messages) > 0 then
-  local names = {}
-  for n, i in ipairs(ids) do names[n] = ARGV[i] end
-  local records = redis.call('HMGET', shard.messages, unpack(names))
-  local existing = {}
-  for n = 1, #names do
-    if records[n] then existing[#existing + 1] = names[n] end
-  end
-  if #existing > 0 then
-    for _, key in ipairs({shard.ready, shard.delayed, shard.in_flight, shard.dead}) do
-      local scores = redis.call('ZMSCORE', key, unpack(existing))
-      local found = {}
-      for n, score in ipairs(scores) do
-        if score then found[#found + 1] = existing[n] end
-      end
-      if #found > 0 then redis.call('ZREM', key, unpack(found)) end
-    end
-  end
 end
 
 local records, ready, delayed = {}, {}, {}
@@ -64,7 +58,11 @@ for _, i in ipairs(ids) do
   if tonumber(ARGV[i + 2]) == 0 then ready_count = ready_count + 1 end
 end
 local seq = 0
-if ready_count > 0 then seq = redis.call('INCRBY', shard.seq, ready_count) - ready_count end
+if ready_count == 1 then
+  seq = redis.call('INCR', shard.seq) - 1 -- no count to format: the common single push
+elseif ready_count > 1 then
+  seq = redis.call('INCRBY', shard.seq, ready_count) - ready_count
+end
 for _, i in ipairs(ids) do
   local id, priority, delay_ms = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
   records[#records + 1] = id
@@ -78,7 +76,11 @@ for _, i in ipairs(ids) do
     ready[#ready + 1] = id
   end
 end
-redis.call('HSET', shard.messages, unpack(records))
+if redis.call('HSET', shard.messages, unpack(records)) < #ids then
+  local names = {}
+  for n, i in ipairs(ids) do names[n] = ARGV[i] end
+  for _, key in ipairs(SETS) do redis.call('ZREM', key, unpack(names)) end
+end
 if #ready > 0 then redis.call('ZADD', shard.ready, unpack(ready)) end
 if #delayed > 0 then redis.call('ZADD', shard.delayed, unpack(delayed)) end
 if ready_count == 0 then forget_seq_if_ready_empty(shard) end

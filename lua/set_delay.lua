@@ -10,6 +10,7 @@
 -- Returns: 1 if the message was waiting (due time set), else 0.
 -- Errors: 'ERR dynoq bad argument <name>' before any write.
 --!include lib/shard.lua
+--!include lib/locate.lua
 
 local shard = bind_shard_keys()
 local now = check_now(ARGV[1])

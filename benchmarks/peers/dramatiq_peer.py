@@ -1,5 +1,6 @@
-"""dramatiq (Redis broker): ``actor.send`` per job (the Redis broker has no batch enqueue), one
-worker process with ``--threads 8`` (its default thread count). No per-message priority."""
+"""dramatiq (Redis broker): ``actor.send`` per job (the Redis broker has no batch enqueue); the
+worker as its CLI's defaults set it up: one process per core, 8 threads each. No per-message
+priority."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from benchmarks import sink
 from benchmarks.peers.base import QUEUE, Given, Peer, console_script
 
 THREADS = 8
+PROCESSES = os.cpu_count() or 1
 
 broker = RedisBroker(url=os.environ.get("BENCH_URL", "redis://127.0.0.1:6379/0"))
 dramatiq.set_broker(broker)
@@ -27,7 +29,7 @@ def noop(tag: str) -> None:
 class Dramatiq(Peer):
     name = "dramatiq"
     given = Given(
-        concurrency=f"dramatiq --processes 1 --threads {THREADS}",
+        concurrency=f"dramatiq --processes {PROCESSES} --threads {THREADS}",
         batch_api="none",
         delay_api="send_with_options(delay=ms)",
         priority_api="none",
@@ -47,7 +49,7 @@ class Dramatiq(Peer):
             console_script("dramatiq"),
             "benchmarks.peers.dramatiq_peer",
             "--processes",
-            "1",
+            str(PROCESSES),
             "--threads",
             str(THREADS),
         ]

@@ -1,5 +1,7 @@
-"""huey (``RedisHuey``): calling the task enqueues it (no batch API); ``huey_consumer -w 8 -k
-thread``. Priority needs ``PriorityRedisHuey``, used for the priority workload only."""
+"""huey (``RedisHuey``, blocking BRPOP reads, so no polling delay applies): calling the task
+enqueues it (no batch API); ``huey_consumer -w <cores> -k process``: its consumer docs name
+processes for CPU-bound work, and a no-op job is nothing but CPU. Priority needs
+``PriorityRedisHuey``, used for the priority workload only."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from huey import PriorityRedisHuey, RedisHuey
 from benchmarks import sink
 from benchmarks.peers.base import QUEUE, Given, Peer, console_script
 
-WORKERS = 8
+WORKERS = os.cpu_count() or 1
+WORKER_TYPE = "process"
 _url = os.environ.get("BENCH_URL", "redis://127.0.0.1:6379/0")
 _huey_class = PriorityRedisHuey if os.environ.get("BENCH_MODE") == "priority" else RedisHuey
 huey = _huey_class(QUEUE, url=_url, results=False, utc=True)
@@ -28,7 +31,7 @@ noop = huey.task(name="noop")(_noop)
 class Huey(Peer):
     name = "huey"
     given = Given(
-        concurrency=f"huey_consumer -w {WORKERS} -k thread",
+        concurrency=f"huey_consumer -w {WORKERS} -k {WORKER_TYPE}",
         batch_api="none",
         delay_api="task.schedule(eta=datetime)",
         priority_api="PriorityRedisHuey, task priority (higher first)",
@@ -58,6 +61,6 @@ class Huey(Peer):
             "-w",
             str(WORKERS),
             "-k",
-            "thread",
+            WORKER_TYPE,
             "-q",
         ]

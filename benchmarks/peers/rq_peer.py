@@ -1,5 +1,6 @@
-"""rq: ``Queue.enqueue`` per job and ``enqueue_many`` (pipelined) in batches; one
-``SimpleWorker`` (jobs run in the worker process, one at a time) with its scheduler on.
+"""rq: ``Queue.enqueue`` per job and ``enqueue_many`` (pipelined) in batches; rq's docs scale a
+worker out with ``rq worker-pool``: one ``SimpleWorker`` per core (no fork per job; each runs
+jobs one at a time), schedulers on.
 Priority is rq's documented way: one queue per level, the worker listening in order."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from benchmarks import sink
 from benchmarks.peers.base import QUEUE, Given, Peer, chunks, python_module
 
 LEVELS = 10
+WORKERS = os.cpu_count() or 1
 
 
 def level_queue(level: int) -> str:
@@ -21,7 +23,7 @@ def level_queue(level: int) -> str:
 class Rq(Peer):
     name = "rq"
     given = Given(
-        concurrency="SimpleWorker (1 job at a time), with_scheduler=True, 1 process",
+        concurrency=f"WorkerPool(num_workers={WORKERS}, worker_class=SimpleWorker)",
         batch_api="enqueue_many(pipeline)",
         delay_api="enqueue_at(datetime)",
         priority_api="one queue per level, worker listens in order",
@@ -74,14 +76,15 @@ def noop(tag: str) -> None:
 
 def work() -> None:
     from redis import Redis
-    from rq import Queue, SimpleWorker
+    from rq import SimpleWorker
+    from rq.worker_pool import WorkerPool
 
     redis = Redis.from_url(os.environ["BENCH_URL"])
     names = [QUEUE]
     if os.environ.get("BENCH_MODE") == "priority":
         names = [level_queue(level) for level in range(LEVELS)]
-    worker = SimpleWorker([Queue(n, connection=redis) for n in names], connection=redis)
-    worker.work(with_scheduler=True, logging_level="WARNING")
+    pool = WorkerPool(names, connection=redis, num_workers=WORKERS, worker_class=SimpleWorker)
+    pool.start(logging_level="WARNING")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""saq: ``Queue.enqueue`` per job, no batch enqueue; ``Worker(concurrency=10)`` (its default)."""
+"""saq: ``Queue.enqueue`` per job, no batch enqueue; ``Worker(concurrency=50)``, its one knob for
+throughput (default 10), set as dynoq's worker."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ from typing import Any
 from benchmarks import sink
 from benchmarks.peers.base import QUEUE, Given, Peer, python_module
 
-CONCURRENCY = 10
+CONCURRENCY = 50
 
 
 class Saq(Peer):
     name = "saq"
     given = Given(
-        concurrency=f"Worker(concurrency={CONCURRENCY}) (default), 1 process",
+        concurrency=f"Worker(concurrency={CONCURRENCY}), 1 process",
         batch_api="none",
         delay_api="enqueue(scheduled=<whole unix seconds>)",
         priority_api="none",

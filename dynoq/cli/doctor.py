@@ -289,7 +289,7 @@ def _skew_ms(client: Any) -> float:
     before = time.time()
     seconds, micros = client.time()
     after = time.time()
-    server = seconds + micros / 1e6
+    server = float(seconds) + float(micros) / 1e6
     return ((before + after) / 2 - server) * 1000
 
 

@@ -397,8 +397,8 @@ class QueueOps:
             self._call("stats", shard, self._now()) for shard in range(self.spec.shards)
         ]
         shards = [
-            ShardStats(shard, *reply[:4], oldest_ready_age=int(reply[4]) / 1000)
-            for shard, reply in enumerate(replies)
+            ShardStats(shard, ready, delayed, in_flight, dead, int(oldest_ms) / 1000)
+            for shard, (ready, delayed, in_flight, dead, oldest_ms) in enumerate(replies)
         ]
         return QueueStats(
             ready=sum(s.ready for s in shards),

@@ -11,9 +11,10 @@
 
 Up to ``concurrency`` handlers run at once, across all queues. A handler that returns acks its
 message; one that raises nacks it, due again after the backoff delay, or dead-lettered once it
-was delivered ``max_deliveries`` times. While a handler runs, its lease is extended every third
-of ``unack_timeout``. On SIGTERM/SIGINT (or ``stop``) the worker takes no new messages, waits up
-to ``grace_period`` seconds for running handlers, and gives the unfinished messages back.
+was delivered ``max_deliveries`` times. While a handler runs, its lease is extended once a third
+of ``unack_timeout`` has passed since it was last set. On SIGTERM/SIGINT (or ``stop``) the worker
+takes no new messages, waits up to ``grace_period`` seconds for running handlers, and gives the
+unfinished messages back.
 """
 
 from __future__ import annotations
@@ -194,38 +195,66 @@ class Worker:
 
 class AckBatcher:
     """Acks of one queue that come in during one turn of the event loop, sent as one
-    ``ack_many`` (one round trip per shard instead of one per message)."""
+    ``ack_many`` (one round trip per shard instead of one per message). A handler does not
+    wait for its ack: ``settled(n)`` is called once the batch was sent (or failed), which is
+    when the worker frees the batch's handler slots."""
 
-    def __init__(self, queue: AsyncQueue, acked: Callable[[int], None]) -> None:
+    def __init__(
+        self, queue: AsyncQueue, acked: Callable[[int], None], settled: Callable[[int], None]
+    ) -> None:
         self.queue = queue
         self._acked = acked
+        self._settled = settled
         self._pending: list[Message] = []
         self._flush: asyncio.Task[None] | None = None
+        self._sending: set[asyncio.Task[None]] = set()
 
-    async def ack(self, message: Message) -> None:
-        """Returns once the batch holding ``message`` was sent; raises what ack_many raised."""
+    def ack(self, message: Message) -> None:
         self._pending.append(message)
         if self._flush is None:
-            self._flush = asyncio.create_task(self._send())
-        await asyncio.shield(self._flush)
+            self._flush = asyncio.get_running_loop().create_task(self._send())
+            self._sending.add(self._flush)
+            self._flush.add_done_callback(self._sending.discard)
 
     async def _send(self) -> None:
         await asyncio.sleep(0)  # let the handlers finishing in this turn join the batch
         batch, self._pending, self._flush = self._pending, [], None
-        self._acked(await self.queue.ack_many(batch))
+        try:
+            self._acked(await self.queue.ack_many(batch))
+        except DynoqError as exc:  # their leases run out and they are delivered again
+            log.warning("could not ack %d message(s) of %r: %s", len(batch), self.queue.name, exc)
+        finally:
+            self._settled(len(batch))
+
+    async def wait_sent(self) -> None:
+        """Returns once every ack handed in so far was sent."""
+        while self._sending:
+            await asyncio.wait(set(self._sending))
+
+
+@dataclass(slots=True)
+class _Job:
+    """A message whose handler runs, and when its lease was last extended (monotonic s)."""
+
+    handler: Handler
+    queue: AsyncQueue
+    message: Message
+    leased_at: float
 
 
 class _Run:
-    """One run of a worker: its client, queues, slots and running handler tasks."""
+    """One run of a worker: its client, queues, handler slots and running handler tasks."""
 
     def __init__(self, worker: Worker, stop: asyncio.Event) -> None:
         self.worker = worker
         self.config = worker.config
         self.metrics = worker.metrics
         self.stop = stop
-        self.slots = asyncio.Semaphore(self.config.concurrency)
-        self.running: dict[asyncio.Task[None], tuple[AsyncQueue, Message]] = {}
+        self.free = self.config.concurrency  # handler slots not taken
+        self.freed = asyncio.Event()  # set when slots are given back
+        self.running: dict[asyncio.Task[None], _Job] = {}
         self.executor = ThreadPoolExecutor(self.config.concurrency, "dynoq-handler")
+        self._durations: dict[tuple[str, str], Any] = {}
 
     async def run(self) -> None:
         config = self.config
@@ -245,9 +274,10 @@ class _Run:
             for name, h in self.worker.handlers.items()
         }
         self.ack_batchers = {
-            name: AckBatcher(queue, self.metrics.acked.labels(name).inc)
+            name: AckBatcher(queue, self.metrics.acked.labels(name).inc, self.release)
             for name, queue in queues.items()
         }
+        heartbeat = asyncio.create_task(self._heartbeat())
         try:
             for queue in queues.values():  # a shard count clash must stop the worker, not loop
                 await aregister(client, queue.spec)
@@ -264,42 +294,48 @@ class _Run:
             await asyncio.gather(*fetchers)  # they return once stop is set
             await self._drain()
         finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
             self.executor.shutdown(wait=False, cancel_futures=True)
             for queue in queues.values():
                 await queue.aclose()
             await client.aclose()
             log.info("dynoq worker stopped")
 
-    async def _take_slot(self) -> bool:
-        """Waits for a free handler slot; False if the worker was stopped meanwhile."""
-        if not self.slots.locked():
-            await self.slots.acquire()
-            return True
-        acquire = asyncio.ensure_future(self.slots.acquire())
-        stopped = asyncio.ensure_future(self.stop.wait())
-        await asyncio.wait({acquire, stopped}, return_when=asyncio.FIRST_COMPLETED)
-        stopped.cancel()
-        if not acquire.done():
-            acquire.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await acquire
-        return acquire.done() and not acquire.cancelled()
+    def release(self, slots: int = 1) -> None:
+        self.free += slots
+        self.freed.set()
+
+    async def _take_slots(self) -> int:
+        """Waits for a free handler slot, then takes the free ones (at most MAX_POP); 0 if the
+        worker was stopped meanwhile."""
+        while self.free <= 0:
+            self.freed.clear()
+            freed = asyncio.ensure_future(self.freed.wait())
+            stopped = asyncio.ensure_future(self.stop.wait())
+            await asyncio.wait({freed, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            freed.cancel()
+            stopped.cancel()
+            if self.stop.is_set():
+                return 0
+        for _ in range(2):  # let handlers finishing in this turn free their slots too
+            if self.free >= self.config.concurrency // 4:
+                break
+            await asyncio.sleep(0)
+        taken = min(self.free, MAX_POP)
+        self.free -= taken
+        return taken
 
     async def _fetch(self, handler: Handler, queue: AsyncQueue) -> None:
+        loop = asyncio.get_running_loop()
         while not self.stop.is_set():
-            if not await self._take_slot():
+            taken = await self._take_slots()
+            if not taken:
                 return
-            if self.stop.is_set():  # the slot and the stop came together
-                self.slots.release()
+            if self.stop.is_set():  # the slots and the stop came together
+                self.release(taken)
                 return
-            taken = 1
-            for _ in range(2):  # let handlers finishing in this turn free their slots too
-                while taken < MAX_POP and not self.slots.locked():
-                    await self.slots.acquire()
-                    taken += 1
-                if taken >= self.config.concurrency // 4:
-                    break
-                await asyncio.sleep(0)
             try:
                 messages = await queue.pop(taken, wait=self.config.poll_wait)
             except DynoqError as exc:
@@ -307,30 +343,35 @@ class _Run:
                 messages = []
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.stop.wait(), RETRY_AFTER_ERROR_SECONDS)
-            for _ in range(taken - len(messages)):
-                self.slots.release()
-            if messages:
-                self.metrics.observe_popped(queue.name, queue.spec.unack_timeout, messages)
+            if taken > len(messages):
+                self.release(taken - len(messages))
+            if not messages:
+                continue
+            self.metrics.observe_popped(queue.name, queue.spec.unack_timeout, messages)
+            now = time.monotonic()
             for message in messages:
                 if self.stop.is_set():  # popped while stopping: straight back
                     await self._give_back(queue, message)
-                    self.slots.release()
+                    self.release()
                     continue
-                task = asyncio.create_task(self._handle(handler, queue, message))
-                self.running[task] = (queue, message)
+                task = loop.create_task(self._handle(handler, queue, message))
+                self.running[task] = _Job(handler, queue, message, now)
                 task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self.running.pop(task, None)
-        self.slots.release()
+
+    def _duration(self, queue: str, outcome: str) -> Any:
+        child = self._durations.get((queue, outcome))
+        if child is None:
+            child = self._durations[queue, outcome] = self.metrics.handler_duration.labels(
+                queue, outcome
+            )
+        return child
 
     async def _handle(self, handler: Handler, queue: AsyncQueue, message: Message) -> None:
-        # Most handlers finish before a third of the lease: a timer, not a task, until then.
-        heartbeat: list[asyncio.Task[None]] = []
-        timer = asyncio.get_running_loop().call_later(
-            handler.unack_timeout / 3,
-            lambda: heartbeat.append(asyncio.create_task(self._heartbeat(handler, queue, message))),
-        )
+        """Runs the handler, then acks (the batcher frees the slot once the ack is sent) or
+        nacks (the slot is freed here)."""
         started = time.perf_counter()
         outcome = "abandoned"
         try:
@@ -341,21 +382,18 @@ class _Run:
                 await loop.run_in_executor(self.executor, handler.func, message)
             outcome = "ok"
         except asyncio.CancelledError:
+            self.release()
             raise
         except Exception:
             outcome = "error"
             log.exception("handler for %r failed on message %r", queue.name, message.id)
         finally:
-            timer.cancel()
-            for task in heartbeat:
-                task.cancel()
-            self.metrics.handler_duration.labels(queue.name, outcome).observe(
-                time.perf_counter() - started
-            )
+            self._duration(queue.name, outcome).observe(time.perf_counter() - started)
+        if outcome == "ok":
+            self.ack_batchers[queue.name].ack(message)
+            return
         try:
-            if outcome == "ok":
-                await self.ack_batchers[queue.name].ack(message)
-            elif handler.max_deliveries and message.attempts >= handler.max_deliveries:
+            if handler.max_deliveries and message.attempts >= handler.max_deliveries:
                 if await queue.nack(message):  # the core dead-letters it
                     self.metrics.dead_lettered.labels(queue.name).inc()
                     log.warning("message %r of %r dead-lettered", message.id, queue.name)
@@ -363,17 +401,35 @@ class _Run:
                 self.metrics.nacked.labels(queue.name).inc()
         except DynoqError as exc:  # its lease runs out and it is delivered again
             log.warning("could not settle message %r of %r: %s", message.id, queue.name, exc)
+        finally:
+            self.release()
 
-    async def _heartbeat(self, handler: Handler, queue: AsyncQueue, message: Message) -> None:
-        """Extends the lease now, then every third of it, until cancelled."""
+    async def _heartbeat(self) -> None:
+        """One loop for every running handler (no timer per message): a lease is extended
+        once a third of it has passed since it was last set, checked every sixth of the
+        shortest lease, so an extension comes at most half a lease after the last."""
+        tick = min(h.unack_timeout for h in self.worker.handlers.values()) / 6
         while True:
-            try:
-                if not await queue.set_unack_timeout(message, handler.unack_timeout):
-                    log.warning("message %r of %r is no longer leased", message.id, queue.name)
-                    return
-            except DynoqError as exc:
-                log.warning("lease extension of %r failed: %s", message.id, exc)
-            await asyncio.sleep(handler.unack_timeout / 3)
+            await asyncio.sleep(tick)
+            now = time.monotonic()
+            due = [
+                job
+                for job in self.running.values()
+                if now - job.leased_at >= job.handler.unack_timeout / 3
+            ]
+            if due:
+                await asyncio.gather(*(self._extend(job, now) for job in due))
+
+    async def _extend(self, job: _Job, now: float) -> None:
+        message, queue = job.message, job.queue
+        try:
+            if await queue.set_unack_timeout(message, job.handler.unack_timeout):
+                job.leased_at = now
+            else:
+                log.warning("message %r of %r is no longer leased", message.id, queue.name)
+                job.leased_at = float("inf")  # nothing left to extend
+        except DynoqError as exc:
+            log.warning("lease extension of %r failed: %s", message.id, exc)
 
     async def _give_back(self, queue: AsyncQueue, message: Message) -> None:
         try:
@@ -395,10 +451,12 @@ class _Run:
         for task in unfinished:
             task.cancel()
         await asyncio.gather(*unfinished, return_exceptions=True)
-        for queue, message in unfinished.values():
-            await self._give_back(queue, message)
+        for job in unfinished.values():
+            await self._give_back(job.queue, job.message)
         if unfinished:
             log.info("gave %d unfinished message(s) back", len(unfinished))
+        for batcher in self.ack_batchers.values():
+            await batcher.wait_sent()
 
 
 def load_worker(spec: str) -> Worker:

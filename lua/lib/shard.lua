@@ -1,4 +1,6 @@
 -- Helpers shared by every per-shard script, pulled in by an include line that dynoq/scripts.py resolves.
+-- Only what writers share lives here: every function is a closure a script creates on each run,
+-- so helpers few scripts need are in lib/delivery.lua (pop, ack) and lib/locate.lua.
 --
 -- One shard is six keys with one hash tag, always passed in this order:
 --   KEYS[1] ready      zset  member id, score priority * 2^46 + seq   (pop order)
@@ -77,25 +79,6 @@ local function make_record(priority, attempts, receipt, due_ms, payload)
     payload)
 end
 
--- The record of a new delivery (attempts + 1, this receipt), and the priority: what pop writes.
--- One struct.pack builds it whole (split_record + make_record would make two more strings).
-local function delivered_record(record, receipt)
-  local priority, due_ms, pos = struct.unpack('>BI6', record)
-  local attempts = 0
-  if priority >= DELIVERED then
-    priority = priority - DELIVERED
-    attempts, pos = struct.unpack('>I4', record, pos)
-    pos = pos + 1 + string.byte(record, pos)
-  end
-  return struct.pack('>BI6I4Bc0c0', priority + DELIVERED, due_ms, attempts + 1, #receipt, receipt,
-    string.sub(record, pos)), priority
-end
-
--- The receipt of the current (or last) delivery, '' if never delivered; cheaper than a split.
-local function receipt_of(record)
-  if string.byte(record, 1) < DELIVERED then return '' end
-  return string.sub(record, 13, 12 + string.byte(record, 12))
-end
 
 -- Rewrites the record's due time (the moment it became due again) and drops its receipt (the
 -- message is not in flight), keeping the rest.
@@ -148,9 +131,12 @@ end
 -- became ready, so seq keeps "first ready, first out". At most `limit` of each per call.
 -- Returns requeued, dead_lettered.
 local function move_ready_by(shard, now, limit, max_deliveries)
-  local top = now * TIME_SCALE + (TIME_SCALE - 1)
-  local due = redis.call('ZRANGEBYSCORE', shard.delayed, '-inf', top, 'WITHSCORES', 'LIMIT', 0, limit)
-  local expired = redis.call('ZRANGEBYSCORE', shard.in_flight, '-inf', top, 'WITHSCORES', 'LIMIT', 0, limit)
+  -- Numbers passed to redis.call are formatted with %.17g, each costing more than the
+  -- command itself on an empty set: format the two once, as integers.
+  local top = string.format('%d', now * TIME_SCALE + (TIME_SCALE - 1))
+  limit = string.format('%d', limit)
+  local due = redis.call('ZRANGEBYSCORE', shard.delayed, '-inf', top, 'WITHSCORES', 'LIMIT', '0', limit)
+  local expired = redis.call('ZRANGEBYSCORE', shard.in_flight, '-inf', top, 'WITHSCORES', 'LIMIT', '0', limit)
   if #due == 0 and #expired == 0 then return 0, 0 end
   if #due > 0 then redis.call('ZREMRANGEBYRANK', shard.delayed, 0, #due / 2 - 1) end
   if #expired > 0 then redis.call('ZREMRANGEBYRANK', shard.in_flight, 0, #expired / 2 - 1) end
@@ -182,39 +168,11 @@ local function move_ready_by(shard, now, limit, max_deliveries)
   return requeued, dead_lettered
 end
 
--- The earliest moment (ms) something may become ready without a push, or -1 if never.
-local function next_wake_ms(shard, now)
-  if redis.call('ZCARD', shard.ready) > 0 then return now end
-  local wake = -1
-  for _, key in ipairs({shard.delayed, shard.in_flight}) do
-    local head = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-    if #head > 0 then
-      local at = math.floor(tonumber(head[2]) / TIME_SCALE)
-      if wake < 0 or at < wake then wake = at end
-    end
-  end
-  return wake
-end
-
 -- Keeps an idle shard keyless: seq only orders ready messages, so it restarts when none wait.
 local function forget_seq_if_ready_empty(shard)
   if redis.call('ZCARD', shard.ready) == 0 then
     redis.call('DEL', shard.seq)
   end
-end
-
--- Which set holds a message: 'ready', 'delayed', 'in_flight', 'dead', or nil; plus its score.
--- A 'delayed' message may already be due: it moves to ready on the next pop, peek or push.
-local function locate(shard, id)
-  local score = redis.call('ZSCORE', shard.ready, id)
-  if score then return 'ready', tonumber(score) end
-  score = redis.call('ZSCORE', shard.delayed, id)
-  if score then return 'delayed', tonumber(score) end
-  score = redis.call('ZSCORE', shard.in_flight, id)
-  if score then return 'in_flight', tonumber(score) end
-  score = redis.call('ZSCORE', shard.dead, id)
-  if score then return 'dead', tonumber(score) end
-  return nil, nil
 end
 
 local function wake_consumers(channel)
