@@ -3,14 +3,17 @@
 PYTHON ?= python3
 VENV := .venv
 INSTALLED := $(VENV)/.installed
+# Conductor's JavaScript SDK for tests/conductor (node and npm from Debian when missing)
+JS_DIR := tests/conductor/js
+JS_SDK := $(JS_DIR)/node_modules/.package-lock.json
 
-.PHONY: demo test bench bench-peers bench-http bench-ui lint redis-server test-tools graphviz chromium
+.PHONY: demo test bench bench-peers bench-http bench-ui lint redis-server test-tools graphviz chromium js-sdk
 
 demo: redis-server graphviz $(INSTALLED)
 	$(VENV)/bin/dynoq demo
 
 # the UI's browser tests drive Debian's chromium (never a browser download) and draw with dot
-test: redis-server test-tools graphviz chromium $(INSTALLED)
+test: redis-server test-tools graphviz chromium $(INSTALLED) $(JS_SDK)
 	$(VENV)/bin/pytest
 
 bench: redis-server $(INSTALLED)
@@ -28,6 +31,7 @@ bench-ui: redis-server graphviz $(INSTALLED)
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
 redis-server:
@@ -68,3 +72,14 @@ $(INSTALLED): pyproject.toml
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
 	touch $@
+
+js-sdk: $(JS_SDK)
+
+$(JS_SDK): $(JS_DIR)/package.json $(JS_DIR)/package-lock.json
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	  else echo "node/npm are missing and this user cannot install them: run 'apt-get install nodejs npm' as root" >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; \
+	fi
+	cd $(JS_DIR) && npm ci --legacy-peer-deps --no-audit --no-fund --loglevel=error

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
@@ -28,9 +29,13 @@ import urllib.request
 import uuid
 from typing import Any
 
+import redis
+
 from dynoq.testing import RedisServer, free_port, wait_until
 from dynoq.workflow.engine import WorkflowEngine
 from dynoq.workflow.model import SearchFilter, TaskResult, TaskStatus, WorkflowStatus
+
+START_CONCURRENCY = 32  # the driver's starts in flight at once, like a few API clients
 
 LINEAR = {
     "name": "bench_linear",
@@ -132,14 +137,25 @@ async def drive(
 ) -> dict[str, Any]:
     engine = WorkflowEngine.from_url(url, namespace)
     await engine.register_workflow_def(definition)
-    ids: list[str] = []
+    slots = asyncio.Semaphore(START_CONCURRENCY)
+
+    async def start() -> str:
+        try:
+            return await engine.start_workflow(definition["name"])
+        finally:
+            slots.release()
+
+    starts: list[asyncio.Task[str]] = []
     began = time.monotonic()
     for i in range(count):
         due = began + i / rate
         pause = due - time.monotonic()
         if pause > 0:
             await asyncio.sleep(pause)
-        ids.append(await engine.start_workflow(definition["name"]))
+        # a slow start does not hold back the next one (up to START_CONCURRENCY in flight)
+        await slots.acquire()
+        starts.append(asyncio.create_task(start()))
+    ids = list(await asyncio.gather(*starts))
     # Count what is still running from the status index (cheap), not by reading every
     # workflow: the driver must not load the machine it measures.
     deadline = time.monotonic() + 120
@@ -170,6 +186,21 @@ async def drive(
     }
 
 
+def cpu_seconds(url: str, pids: list[int]) -> float:
+    """CPU time used so far by Redis, this driver and the given processes (Linux /proc): what
+    a workflow costs the machine, whatever else runs on it. Conductor SDK workers not included."""
+    client = redis.Redis.from_url(url)
+    info = client.info("cpu")
+    client.close()
+    used = float(info["used_cpu_user"]) + float(info["used_cpu_sys"]) + time.process_time()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            used += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
 def run_one(url: str, definition: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     namespace = f"bench-{uuid.uuid4().hex[:8]}"
     services = [
@@ -194,7 +225,12 @@ def run_one(url: str, definition: dict[str, Any], args: argparse.Namespace) -> d
         w.start()
     try:
         time.sleep(1.0)  # let the services connect
-        return asyncio.run(drive(url, namespace, definition, args.workflows, args.rate))
+        pids = [s.pid for s in services] + [w.pid for w in workers if w.pid is not None]
+        cpu_before = cpu_seconds(url, pids)
+        row = asyncio.run(drive(url, namespace, definition, args.workflows, args.rate))
+        cpu = cpu_seconds(url, pids) - cpu_before
+        row["cpu_ms_per_workflow"] = 1000 * cpu / args.workflows
+        return row
     finally:
         stop.set()
         for w in workers:
@@ -234,7 +270,8 @@ def main() -> None:
             print(
                 f"{row['workflow']:>13}: {row['completed']:,}/{row['started']:,} completed, "
                 f"{row['workflows_per_s']:,.0f} workflows/s, start-to-complete "
-                f"p50 {row['latency_ms_p50']:,.0f} ms p99 {row['latency_ms_p99']:,.0f} ms"
+                f"p50 {row['latency_ms_p50']:,.0f} ms p99 {row['latency_ms_p99']:,.0f} ms, "
+                f"{row['cpu_ms_per_workflow']:.1f} CPU ms per workflow"
                 + (f", {row['unfinished']} unfinished" if row["unfinished"] else ""),
                 flush=True,
             )

@@ -4,18 +4,20 @@ Every exception dynoq raises derives from :class:`DynoqError`::
 
     DynoqError                  anything dynoq raises
     ├── InvalidArgument         a bad argument to a call (also a ValueError); .field names it
-    │   └── InvalidMessage      a bad message; .field names the field, .index its place in a batch
-    │       └── PayloadTooLarge the encoded payload is over the queue's max_payload_bytes
-    ├── ConfigError             a bad queue option, name or Redis URL (also a ValueError)
-    ├── EmbeddedRedisError      the embedded redis-server could not be found or started
+    │   ├── InvalidMessage      a bad message; .field names the field, .index its place in a batch
+    │   │   └── PayloadTooLarge the encoded payload is over the queue's max_payload_bytes
     │   └── InvalidDefinition   a workflow or task definition with problems; .problems lists
     │                           every (json_path, message) found, not just the first
-    ├── NotFound                no such workflow, task or definition (HTTP 404)
+    ├── ConfigError             a bad queue option, name or Redis URL (also a ValueError)
+    ├── EmbeddedRedisError      the embedded redis-server could not be found or started
+    ├── NotFound                no such workflow, task or definition (also a LookupError; HTTP 404)
+    │   └── QueueNotFound       no queue of that name is registered
     ├── Conflict                the operation does not fit the current state (HTTP 409)
-    ├── ScriptError             a JavaScript expression failed, timed out or hit its memory limit
+    ├── JavaScriptError         a workflow's JavaScript expression failed, timed out or hit its
+    │                           memory limit (V8, in the orchestrator)
     ├── RedisUnavailable        Redis could not be reached or the connection was lost;
     │                           the redis-py exception is kept as __cause__
-    └── ScriptFailed            Redis answered a script call with an unexpected error
+    └── ScriptFailed            Redis answered a Lua script call with an unexpected error
 
 Bad input is rejected before anything is sent to Redis, so it never changes the queue.
 """
@@ -62,7 +64,7 @@ class RedisUnavailable(DynoqError):
 
 
 class ScriptFailed(DynoqError):
-    """Redis returned an unexpected error for a queue script; the cause is attached."""
+    """Redis returned an unexpected error for a Lua script call; the cause is attached."""
 
 
 class InvalidDefinition(InvalidArgument):
@@ -79,9 +81,21 @@ class NotFound(DynoqError, LookupError):
     """No workflow, task or definition has the given name or id."""
 
 
+class QueueNotFound(NotFound):
+    """No queue of that name is registered in the namespace."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"queue {name!r} does not exist")
+        self.name = name
+
+
 class Conflict(DynoqError):
     """The operation does not apply to the current state (e.g. resuming a running workflow)."""
 
 
-class ScriptError(DynoqError):
-    """A JavaScript expression failed to compile or run, or ran out of time or memory."""
+class JavaScriptError(DynoqError):
+    """A workflow's JavaScript expression failed to compile or run, or ran out of time or
+    memory. Not to be confused with :class:`ScriptFailed`, a Lua script in Redis."""
+
+
+ScriptError = JavaScriptError  # its earlier name, kept for callers that catch it

@@ -27,7 +27,7 @@ local payload = ARGV[7]
 if redis.call('HSETNX', shard.messages, id, make_record(priority, 0, '', now + delay_ms, payload)) == 0 then
   return 0
 end
-move_ready_by(shard, now, move_limit, 0)
+move_ready_by(shard, now, move_limit, NOT_KNOWN)
 enqueue(shard, id, priority, now, delay_ms)
 wake_consumers(channel)
 return 1

@@ -26,7 +26,7 @@ for i = first, #ARGV, 4 do
 end
 
 -- Whatever came due before this push is ahead of it in the ready order.
-move_ready_by(shard, now, move_limit, 0)
+move_ready_by(shard, now, move_limit, NOT_KNOWN)
 
 local SETS = {shard.ready, shard.delayed, shard.in_flight, shard.dead}
 

@@ -22,7 +22,7 @@ else
   ids = redis.call('ZRANGE', shard.dead, 0, limit - 1)
 end
 
-move_ready_by(shard, now, limit, 0)
+move_ready_by(shard, now, limit, NOT_KNOWN)
 local requeued = 0
 for _, id in ipairs(ids) do
   if redis.call('ZREM', shard.dead, id) == 1 then

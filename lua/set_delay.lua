@@ -31,7 +31,7 @@ else
   priority = score % TIME_SCALE
   redis.call('ZREM', shard.delayed, id)
 end
-move_ready_by(shard, now, move_limit, 0)
+move_ready_by(shard, now, move_limit, NOT_KNOWN)
 set_due(shard, id, now + delay_ms)
 enqueue(shard, id, priority, now, delay_ms)
 forget_seq_if_ready_empty(shard)

@@ -33,7 +33,7 @@ def standalone_url(redis_server: RedisServer) -> str:
     return redis_server.url
 
 
-@pytest.fixture(params=["standalone", "cluster"])
+@pytest.fixture(params=["standalone", pytest.param("cluster", marks=pytest.mark.cluster)])
 def redis_url(request: pytest.FixtureRequest) -> str:
     """The contract suite runs every test using this against one redis-server and against a
     local Redis Cluster (3 masters, 3 replicas)."""

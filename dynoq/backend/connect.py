@@ -16,7 +16,8 @@ import redis.cluster
 import redis.sentinel
 
 from dynoq.backend.embedded import shared_server
-from dynoq.backend.runner import translated_errors
+from dynoq.backend.pipelining import PipeliningRedis
+from dynoq.backend.runner import ensure_initialized, translated_errors
 from dynoq.core.urls import RedisTarget, Topology, parse_redis_url
 from dynoq.errors import ConfigError
 
@@ -89,11 +90,13 @@ def sync_client(url: str) -> SyncClient:
     return sentinel.master_for(target.service_name, db=target.db)  # type: ignore[no-any-return,no-untyped-call]
 
 
-def async_client(url: str, *, bounded: bool = True) -> AsyncClient:
+def async_client(url: str, *, bounded: bool = True, pipelined: bool = False) -> AsyncClient:
     """An asyncio client. ``bounded`` (standalone): at most 100 connections, a command past
     that waits (up to 20 s) instead of failing with "Too many connections"; unbounded pools
     skip that bookkeeping (about a tenth of a busy client's CPU), for callers whose own
-    concurrency is bounded, like the workflow engine's services."""
+    concurrency is bounded, like the workflow engine's services. ``pipelined`` (standalone):
+    the commands issued in one turn of the event loop go out as one pipeline
+    (:class:`~dynoq.backend.pipelining.PipeliningRedis`)."""
     target = parse_redis_url(url)
     if target.topology in (Topology.STANDALONE, Topology.EMBEDDED):
         resolved = resolve_url(url)
@@ -113,7 +116,7 @@ def async_client(url: str, *, bounded: bool = True) -> AsyncClient:
                 )
         except ValueError as exc:
             raise ConfigError(f"bad Redis URL {url!r}: {exc}") from exc
-        return redis.asyncio.Redis.from_pool(pool)
+        return (PipeliningRedis if pipelined else redis.asyncio.Redis).from_pool(pool)
     options = _client_options(target)
     if target.topology is Topology.CLUSTER:
         nodes = [redis.asyncio.cluster.ClusterNode(host, port) for host, port in target.nodes]
@@ -122,3 +125,17 @@ def async_client(url: str, *, bounded: bool = True) -> AsyncClient:
         list(target.nodes), sentinel_kwargs=_sentinel_options(target, options), **options
     )
     return sentinel.master_for(target.service_name, db=target.db)  # type: ignore[no-any-return]
+
+
+async def aping(client: AsyncClient) -> None:
+    """Returns when Redis answers a PING; raises RedisUnavailable when it does not."""
+    await ensure_initialized(client)
+    with translated_errors():
+        await client.ping()
+
+
+async def ainfo(client: AsyncClient) -> dict[str, Any]:
+    """Redis' INFO (on a cluster, a dict per node); raises RedisUnavailable when unreadable."""
+    await ensure_initialized(client)
+    with translated_errors():
+        return dict(await client.info())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
+import logging
 import threading
 import time
 import weakref
@@ -17,7 +17,7 @@ import redis.asyncio
 import redis.asyncio.cluster
 import redis.cluster
 
-from dynoq.backend.scripts import SCRIPT_NAMES, script_source
+from dynoq.backend.scripts import script_sha, script_source
 from dynoq.core.ops import DeleteKeys, ScriptCall
 from dynoq.errors import ConfigError, DynoqError, InvalidArgument, RedisUnavailable, ScriptFailed
 
@@ -27,8 +27,16 @@ _SUBSCRIBER_OPTIONS = (
     "ssl_certfile", "ssl_keyfile", "ssl_check_hostname",
 )  # fmt: skip
 
+log = logging.getLogger("dynoq.backend")
+
 # While the subscription is down, a waiting pop re-checks at least this often.
 DEGRADED_POLL_SECONDS = 0.5
+
+
+OUT_OF_MEMORY = (
+    "Redis is out of memory (maxmemory reached, policy noeviction): writes are refused until "
+    "memory is freed; nothing of this call was written"
+)
 
 
 @contextlib.contextmanager
@@ -44,6 +52,8 @@ def translated_errors() -> Iterator[None]:
         redis.exceptions.RedisClusterException,
     ) as exc:
         raise RedisUnavailable(f"Redis is unavailable: {exc}") from exc
+    except redis.exceptions.OutOfMemoryError as exc:
+        raise RedisUnavailable(OUT_OF_MEMORY) from exc
     except redis.exceptions.ResponseError as exc:
         text = str(exc)
         if "dynoq bad argument" in text:
@@ -60,21 +70,12 @@ def check_client(client: Any) -> None:
         raise ConfigError("the Redis client must not use decode_responses=True: payloads are bytes")
 
 
-class _Scripts:
-    def __init__(self) -> None:
-        self._sources = {name: script_source(name) for name in SCRIPT_NAMES}
-        self._shas = {
-            name: hashlib.sha1(src.encode()).hexdigest() for name, src in self._sources.items()
-        }
-
-
-class SyncScripts(_Scripts):
-    """Runs scripts by SHA (EVALSHA); on NOSCRIPT, by source (EVAL), which loads them again.
-    Falling back to EVAL rather than SCRIPT LOAD + EVALSHA cannot lose a race with another
-    SCRIPT FLUSH."""
+class SyncScripts:
+    """Runs scripts (queue and workflow alike) by SHA (EVALSHA); on NOSCRIPT, by source (EVAL),
+    which loads them again. Falling back to EVAL rather than SCRIPT LOAD + EVALSHA cannot lose
+    a race with another SCRIPT FLUSH."""
 
     def __init__(self, client: Any) -> None:
-        super().__init__()
         self._client = client
         self._pool: ThreadPoolExecutor | None = None
         if isinstance(client, redis.cluster.RedisCluster):
@@ -101,8 +102,9 @@ class SyncScripts(_Scripts):
                         if isinstance(call, DeleteKeys):
                             pipe.delete(*call.keys)
                         else:
-                            sha = self._shas[call.script]
-                            pipe.evalsha(sha, len(call.keys), *call.keys, *call.args)
+                            pipe.evalsha(
+                                script_sha(call.script), len(call.keys), *call.keys, *call.args
+                            )
                     replies = pipe.execute(raise_on_error=False)
             except DynoqError:
                 if not tolerant:
@@ -134,11 +136,11 @@ class SyncScripts(_Scripts):
                 return self._client.delete(*call.keys)
             try:
                 return self._client.evalsha(
-                    self._shas[call.script], len(call.keys), *call.keys, *call.args
+                    script_sha(call.script), len(call.keys), *call.keys, *call.args
                 )
             except redis.exceptions.NoScriptError:
                 return self._client.eval(
-                    self._sources[call.script], len(call.keys), *call.keys, *call.args
+                    script_source(call.script), len(call.keys), *call.keys, *call.args
                 )
 
 
@@ -162,11 +164,10 @@ async def ensure_initialized(client: Any) -> None:
             _initialized_clusters.add(client)
 
 
-class AsyncScripts(_Scripts):
+class AsyncScripts:
     """The asyncio form of :class:`SyncScripts`."""
 
     def __init__(self, client: Any) -> None:
-        super().__init__()
         self._client = client
 
     async def ensure_initialized(self) -> None:
@@ -179,11 +180,11 @@ class AsyncScripts(_Scripts):
                 return await self._client.delete(*call.keys)
             try:
                 return await self._client.evalsha(
-                    self._shas[call.script], len(call.keys), *call.keys, *call.args
+                    script_sha(call.script), len(call.keys), *call.keys, *call.args
                 )
             except redis.exceptions.NoScriptError:
                 return await self._client.eval(
-                    self._sources[call.script], len(call.keys), *call.keys, *call.args
+                    script_source(call.script), len(call.keys), *call.keys, *call.args
                 )
 
 
@@ -259,7 +260,10 @@ class AsyncWakeListener:
                     await self._bump()
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
+                level = logging.WARNING if self._subscribed.is_set() else logging.DEBUG
+                log.log(level, "wake-up subscription to %s lost (%s): polling until it is back",
+                        self._channel, exc)  # fmt: skip
                 self._attempt += 1
                 self._subscribed.clear()
                 self._settled.set()
@@ -267,17 +271,23 @@ class AsyncWakeListener:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
             finally:
-                with contextlib.suppress(Exception):
+                try:
                     if pubsub is not None:
                         await pubsub.aclose()
                     if owned is not None:
                         await owned.aclose()
+                except Exception as exc:  # the connection is gone either way
+                    log.debug("closing the subscription to %s: %s", self._channel, exc)
 
     async def aclose(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
+            try:
                 await self._task
+            except asyncio.CancelledError:
+                pass
+            except Exception as exc:
+                log.debug("the subscription to %s ended with %r", self._channel, exc)
             self._task = None
 
 
@@ -313,8 +323,8 @@ class SyncWakeListener:
                     self._pubsub = pubsub
                     self._epoch += 1
                     return
-        except redis.exceptions.RedisError:
-            pass
+        except redis.exceptions.RedisError as exc:
+            log.debug("subscribing to %s failed (%s): polling instead", self._channel, exc)
         pubsub.close()
 
     def wait(self, seconds: float, since: int) -> int:
@@ -330,7 +340,8 @@ class SyncWakeListener:
             while self._epoch == since and (remaining := deadline - time.monotonic()) > 0:
                 try:
                     message = self._pubsub.get_message(timeout=remaining)
-                except redis.exceptions.RedisError:
+                except redis.exceptions.RedisError as exc:
+                    log.warning("wake-up subscription to %s lost (%s)", self._channel, exc)
                     self._pubsub.close()
                     self._pubsub = None
                     self._epoch += 1

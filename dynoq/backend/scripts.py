@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from pathlib import Path
 
@@ -12,6 +13,16 @@ SCRIPT_NAMES = (
     "push", "ensure", "pop", "ack", "nack", "set_unack_timeout", "set_delay", "remove",
     "get", "peek", "stats", "sweep", "dead_letters", "requeue_dead", "browse",
 )  # fmt: skip
+# The orchestrator's scripts, in lua/workflow/.
+WORKFLOW_SCRIPT_NAMES = tuple(
+    f"workflow/{name}"
+    for name in (
+        "acquire", "claim", "claim_task", "create", "post", "post_result", "read", "release",
+        "save",
+    )
+)  # fmt: skip
+# The scheduler's scripts, in lua/schedules/.
+SCHEDULE_SCRIPT_NAMES = ("schedules/fire", "schedules/record")
 
 
 def lua_dir() -> Path:
@@ -34,3 +45,9 @@ def script_source(name: str) -> str:
         return _INCLUDE.sub(resolve, (root / path).read_text())
 
     return _INCLUDE.sub(resolve, (root / f"{name}.lua").read_text())
+
+
+@functools.cache
+def script_sha(name: str) -> str:
+    """The SHA1 EVALSHA knows the script ``name`` by."""
+    return hashlib.sha1(script_source(name).encode()).hexdigest()

@@ -10,7 +10,7 @@ import uuid
 from types import FrameType
 
 from dynoq.backend.connect import resolve_url
-from dynoq.core.urls import Topology, _redacted, parse_redis_url
+from dynoq.core.urls import Topology, parse_redis_url, redact_url
 from dynoq.loadtest import report
 from dynoq.loadtest.options import BenchOptions, parse_delay_mix, parse_priorities
 from dynoq.loadtest.runner import Second, run
@@ -65,7 +65,7 @@ def main(args: argparse.Namespace, url: str, namespace: str) -> int:
     if args.png:
         report.check_plotting()
     options = dataclasses.replace(options, url=resolve_url(url))
-    where = f"queue {options.queue!r} (namespace {options.namespace!r}) on {_redacted(url)}"
+    where = f"queue {options.queue!r} (namespace {options.namespace!r}) on {redact_url(url)}"
     progress = ProgressLine() if args.progress or sys.stderr.isatty() else None
 
     def announce() -> None:

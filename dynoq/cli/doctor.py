@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import redis
 
+from dynoq.backend.acl import SERVICE_COMMANDS
 from dynoq.backend.connect import SyncClient, sync_client
 from dynoq.backend.queue import Queue
 from dynoq.backend.registry import list_queues
@@ -32,24 +33,6 @@ SKEW_ERROR_MS = 5000.0
 MEMORY_WARNING_RATIO = 0.8
 EVICTING = ("allkeys-lru", "allkeys-lfu", "allkeys-random")
 EVICTING_WITH_TTL = ("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl")
-
-# What the services run, as (command, arguments) with {ns} for the namespace: each must be
-# allowed for the user the services connect as (ACL DRYRUN checks it without running it).
-NEEDED_COMMANDS: tuple[tuple[str, ...], ...] = (
-    ("EVALSHA", "0" * 40, "1", "{ns}:q:0:{0}:ready"),
-    ("EVAL", "return 1", "1", "{ns}:q:0:{0}:ready"),
-    ("PING",),
-    ("TIME",),
-    ("INFO", "memory"),
-    ("HGETALL", "_dynoq:registry:{ns}"),
-    ("HSET", "_dynoq:registry:{ns}", "q", "{}"),
-    ("HDEL", "_dynoq:registry:{ns}", "q"),
-    ("SET", "{ns}:sweep:q:0", "1", "NX", "PX", "1000"),
-    ("GET", "{ns}:sweep:q:0"),
-    ("DEL", "{ns}:q:0:{0}:ready"),
-    ("PUBLISH", "{ns}:q:wake", "1"),
-    ("SUBSCRIBE", "{ns}:q:wake"),
-)
 
 
 @dataclass(frozen=True)
@@ -239,16 +222,23 @@ def check_balance(queue: str, shards_per_master: dict[str, int], shards: int) ->
     return Finding("shard balance", "ok", detail)
 
 
-def check_permissions(denied: dict[str, str], user: str) -> Finding:
-    if denied:
-        listed = "; ".join(f"{cmd}: {why}" for cmd, why in sorted(denied.items()))
-        return Finding(
-            "acl",
-            "error",
-            f"user {user!r} is denied: {listed}",
-            "grant what docs/security.md lists for each service",
-        )
-    return Finding("acl", "ok", f"user {user!r} may run every command the services use")
+def check_permissions(user: str, denied: dict[str, list[str]], service: str | None) -> Finding:
+    """``denied``: per service, the commands of its ACL (dynoq.backend.acl) this user lacks."""
+    fix = "grant the ACL line docs/security.md gives for the service"
+    if service is not None:
+        missing = denied[service]
+        if missing:
+            detail = f"user {user!r} cannot run {service}: lacks {', '.join(missing)}"
+            return Finding("acl", "error", detail, fix)
+        return Finding("acl", "ok", f"user {user!r} may send every command {service} sends")
+    fit = [name for name, missing in denied.items() if not missing]
+    unfit = {name: missing for name, missing in denied.items() if missing}
+    if not unfit:
+        return Finding("acl", "ok", f"user {user!r} may run every dynoq service")
+    detail = f"user {user!r} fits {', '.join(fit) or 'no service'}; not " + "; ".join(
+        f"{name} (lacks {', '.join(missing)})" for name, missing in unfit.items()
+    )
+    return Finding("acl", "warning" if fit else "error", detail, fix + " (--service to check one)")
 
 
 def check_queue(name: str, ready: int, delayed: int, in_flight: int, dead: int) -> Finding:
@@ -293,29 +283,63 @@ def _skew_ms(client: Any) -> float:
     return ((before + after) / 2 - server) * 1000
 
 
-def _permissions(client: Any, namespace: str) -> tuple[str, dict[str, str]] | Finding:
+def _probe(command: str, arity: int, namespace: str) -> list[str]:
+    """Arguments that make ``ACL DRYRUN`` judge ``command`` on a key/channel of the namespace."""
+    key = f"{namespace}:doctor-probe"
+    if command in ("eval", "evalsha"):
+        return [command, "return 1" if command == "eval" else "0" * 40, "1", key]
+    return [command, *[key] * (arity - 1 if arity > 0 else -arity - 1)]
+
+
+def _arities(client: Any, commands: Iterable[str]) -> dict[str, int]:
+    reply = client.execute_command("COMMAND", "INFO", *commands)
+    found: dict[str, int] = {}
+    entries = reply.values() if isinstance(reply, dict) else reply
+    for entry in entries:
+        if isinstance(entry, dict):
+            found[str(entry["name"])] = int(entry["arity"])
+        elif entry:
+            name = entry[0].decode() if isinstance(entry[0], bytes) else str(entry[0])
+            found[name] = int(entry[1])
+    return found
+
+
+def _permissions(
+    client: Any, namespace: str, acl_user: str | None
+) -> tuple[str, dict[str, list[str]]] | Finding:
     try:
-        whoami = client.execute_command("ACL", "WHOAMI")
+        whoami = acl_user or client.execute_command("ACL", "WHOAMI")
         user = whoami.decode() if isinstance(whoami, bytes) else str(whoami)
+        everything = sorted({c for commands in SERVICE_COMMANDS.values() for c in commands})
+        arities = _arities(client, everything)
     except redis.ResponseError as exc:
-        return Finding("acl", "warning", f"cannot ask who we are ({exc})", "")
-    denied: dict[str, str] = {}
-    for command in NEEDED_COMMANDS:
-        args = [part.replace("{ns}", namespace) for part in command]
+        return Finding(
+            "acl",
+            "warning",
+            f"cannot ask who we are or what commands take ({exc})",
+            "run dynoq doctor as an admin with --acl-user USER (see docs/security.md)",
+        )
+    allowed: dict[str, bool] = {}
+    for command in everything:
         try:
-            reply = client.execute_command("ACL", "DRYRUN", user, *args)
+            reply = client.execute_command(
+                "ACL", "DRYRUN", user, *_probe(command, arities.get(command, -1), namespace)
+            )
         except redis.ResponseError as exc:
             if "unknown subcommand" in str(exc).lower() or "NOPERM" in str(exc):
                 return Finding(
                     "acl",
                     "warning",
                     f"cannot check permissions of {user!r} here ({exc})",
-                    "run dynoq doctor once as an admin user, or check docs/security.md by hand",
+                    "run dynoq doctor as an admin with --acl-user USER (see docs/security.md)",
                 )
-            denied[args[0]] = str(exc)
+            allowed[command] = False
             continue
-        if reply not in (b"OK", "OK"):
-            denied[args[0]] = reply.decode() if isinstance(reply, bytes) else str(reply)
+        allowed[command] = reply in (b"OK", "OK")
+    denied = {
+        service: [c for c in commands if not allowed[c]]
+        for service, commands in SERVICE_COMMANDS.items()
+    }
     return user, denied
 
 
@@ -337,13 +361,15 @@ def _master_of(client: Any, key: str) -> str:
     return f"{node.host}:{node.port}"
 
 
-def gather(url: str, namespace: str) -> list[Finding]:
+def gather(
+    url: str, namespace: str, service: str | None = None, acl_user: str | None = None
+) -> list[Finding]:
     """Reads everything the checks need from the Redis at ``url`` and judges it."""
     topology = parse_redis_url(url).topology
     client = sync_client(url)
     found: list[Finding] = []
     try:
-        found.extend(_gather(client, url, topology, namespace))
+        found.extend(_gather(client, topology, namespace, service, acl_user))
     except Exception as exc:  # a diagnosis reports what it could not check, it never crashes
         found.append(Finding("check", "error", f"stopped: {exc}", "see the findings above"))
     finally:
@@ -351,7 +377,13 @@ def gather(url: str, namespace: str) -> list[Finding]:
     return found
 
 
-def _gather(client: SyncClient, url: str, topology: Topology, namespace: str) -> Iterable[Finding]:
+def _gather(
+    client: SyncClient,
+    topology: Topology,
+    namespace: str,
+    service: str | None,
+    acl_user: str | None,
+) -> Iterable[Finding]:
     try:
         samples = _round_trips(client)
     except redis.RedisError as exc:
@@ -362,7 +394,16 @@ def _gather(client: SyncClient, url: str, topology: Topology, namespace: str) ->
     yield Finding("connect", "ok", f"{topology.value} Redis answers")
     masters = _masters(client, topology)
     for address, node_client in masters:
-        node = _node_facts(node_client, address)
+        try:
+            node = _node_facts(node_client, address)
+        except redis.ResponseError as exc:  # a least-privilege user may not read INFO
+            yield Finding(
+                "redis info",
+                "warning",
+                f"{address}: INFO denied ({exc}); version, memory, persistence not checked",
+                "run dynoq doctor as an admin, with --acl-user for the service's user",
+            )
+            continue
         yield check_version(node)
         if node.config_error:
             yield Finding(
@@ -380,11 +421,11 @@ def _gather(client: SyncClient, url: str, topology: Topology, namespace: str) ->
     if topology is Topology.CLUSTER:
         info = client.cluster_info()  # type: ignore[union-attr]
         yield check_cluster(info if isinstance(info, dict) else {})
-    permissions = _permissions(masters[0][1], namespace)
+    permissions = _permissions(masters[0][1], namespace, acl_user)
     if isinstance(permissions, Finding):
         yield permissions
     else:
-        yield check_permissions(permissions[1], permissions[0])
+        yield check_permissions(*permissions, service)
     queues = list_queues(client, namespace)
     if not queues:
         yield Finding("queues", "ok", f"no queue registered in namespace {namespace!r}")
@@ -420,10 +461,16 @@ def render(findings: list[Finding]) -> str:
     return "\n".join(lines)
 
 
-def run(url: str, namespace: str, as_json: bool) -> int:
+def run(
+    url: str,
+    namespace: str,
+    as_json: bool,
+    service: str | None = None,
+    acl_user: str | None = None,
+) -> int:
     """Prints the findings; 1 when any is an error, else 0."""
     try:
-        findings = gather(url, namespace)
+        findings = gather(url, namespace, service, acl_user)
     except (redis.RedisError, DynoqError) as exc:
         findings = [Finding("connect", "error", f"cannot check Redis: {exc}", "check the URL")]
     if as_json:

@@ -7,13 +7,136 @@ Every error is one line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
-import os
+import dataclasses
+import importlib
 import sys
+import typing
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from dynoq.backend.acl import SERVICE_COMMANDS
 from dynoq.errors import DynoqError
+from dynoq.runtime import settings
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """A command-line option that sets one field of a service's config. ``--no-...`` options
+    set a bool field to False; the others take a value of the field's type (a tuple field is
+    repeatable). ``default`` appends the field's default to the help."""
+
+    flag: str
+    field: str
+    help: str
+    default: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """A long-running ``dynoq`` command: its config class (in :mod:`dynoq.runtime.settings`),
+    the module whose ``run(config, stop=...)`` it serves, and its options."""
+
+    help: str
+    config: str
+    module: str
+    options: tuple[Option, ...]
+    needs_workflows: bool = False
+
+
+METRICS_PORT = Option("--metrics-port", "metrics_port", "serve /metrics on this port")
+SERVICES = {
+    "server": Service(
+        "serve the HTTP API",
+        "ServerConfig",
+        "dynoq.services.server",
+        (
+            Option("--host", "host", "address to bind", default=True),
+            Option("--port", "port", "port", default=True),
+            Option("--token", "tokens", "accepted bearer token (repeatable)"),
+            Option("--no-system-tasks", "system_tasks", "do not run workflows' HTTP tasks here"),
+        ),
+    ),
+    "sweeper": Service(
+        "hand expired leases back, for every registered queue",
+        "SweeperConfig",
+        "dynoq.services.sweeper",
+        (Option("--interval", "interval", "seconds between sweeps", default=True), METRICS_PORT),
+    ),
+    "decider": Service(
+        "decide workflows as they come due (and run HTTP tasks)",
+        "DeciderConfig",
+        "dynoq.services.decider",
+        (
+            Option("--concurrency", "concurrency", "workflows decided at once", default=True),
+            Option("--no-system-tasks", "system_tasks", "do not run HTTP tasks in this process"),
+            METRICS_PORT,
+        ),
+        needs_workflows=True,
+    ),
+    "workflow-sweeper": Service(
+        "repair running workflows after crashes",
+        "WorkflowSweeperConfig",
+        "dynoq.services.workflow_sweeper",
+        (
+            Option("--interval", "interval", "seconds between passes", default=True),
+            Option("--batch", "batch", "workflows checked per pass", default=True),
+            METRICS_PORT,
+        ),
+        needs_workflows=True,
+    ),
+    "scheduler": Service(
+        "fire due schedules (run one or several)",
+        "SchedulerConfig",
+        "dynoq.services.scheduler",
+        (
+            Option("--batch", "batch", "ticks handled at once", default=True),
+            Option(
+                "--repair-interval",
+                "repair_interval",
+                "seconds between re-arming checks",
+                default=True,
+            ),
+            METRICS_PORT,
+        ),
+        needs_workflows=True,  # it starts the workflows of WorkflowActions too
+    ),
+}
+
+
+def _add_service_options(parser: argparse.ArgumentParser, service: Service) -> None:
+    """The options of ``service``, typed by its config's type hints."""
+    config = getattr(settings, service.config)
+    hints = typing.get_type_hints(config)
+    defaults = {f.name: f.default for f in dataclasses.fields(config)}
+    for option in service.options:
+        kind = hints[option.field]
+        text = option.help
+        if option.default:
+            text += f" (default {defaults[option.field]:g})" if kind is float else (
+                f" (default {defaults[option.field]})"
+            )  # fmt: skip
+        if option.flag.startswith("--no-"):
+            parser.add_argument(option.flag, action="store_true", help=text)
+        elif typing.get_origin(kind) is tuple:
+            parser.add_argument(option.flag, action="append", help=text)
+        else:
+            parser.add_argument(option.flag, type=kind, help=text)
+
+
+def _service_overrides(args: argparse.Namespace, service: Service) -> dict[str, Any]:
+    """The config fields the command line sets; None leaves a field to the environment."""
+    values: dict[str, Any] = {}
+    for option in service.options:
+        given = getattr(args, option.flag[2:].replace("-", "_"))
+        if option.flag.startswith("--no-"):
+            values[option.field] = False if given else None
+        elif isinstance(given, list):
+            values[option.field] = tuple(given) if given else None
+        else:
+            values[option.field] = given
+    return values
 
 
 class CliError(DynoqError):
@@ -54,40 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub: argparse.ArgumentParser = commands.add_parser(name, help=help, parents=[common])
         return sub
 
-    server = command("server", "serve the HTTP API")
-    server.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    server.add_argument("--port", type=int, help="port (default 8080)")
-    server.add_argument("--token", action="append", help="accepted bearer token (repeatable)")
-    server.add_argument(
-        "--no-system-tasks", action="store_true", help="do not run workflows' HTTP tasks here"
-    )
-
-    sweeper = command("sweeper", "hand expired leases back, for every registered queue")
-    sweeper.add_argument("--interval", type=float, help="seconds between sweeps (default 1)")
-    sweeper.add_argument("--metrics-port", type=int, help="serve /metrics on this port")
-
-    decider = command("decider", "decide workflows as they come due (and run HTTP tasks)")
-    decider.add_argument("--concurrency", type=int, help="workflows decided at once (default 64)")
-    decider.add_argument(
-        "--no-system-tasks", action="store_true", help="do not run HTTP tasks in this process"
-    )
-    decider.add_argument("--metrics-port", type=int, help="serve /metrics on this port")
-
-    workflow_sweeper = command("workflow-sweeper", "repair running workflows after crashes")
-    workflow_sweeper.add_argument(
-        "--interval", type=float, help="seconds between passes (default 1)"
-    )
-    workflow_sweeper.add_argument(
-        "--batch", type=int, help="workflows checked per pass (default 200)"
-    )
-    workflow_sweeper.add_argument("--metrics-port", type=int, help="serve /metrics on this port")
-
-    scheduler = command("scheduler", "fire due schedules (run one or several)")
-    scheduler.add_argument("--batch", type=int, help="ticks handled at once (default 100)")
-    scheduler.add_argument(
-        "--repair-interval", type=float, help="seconds between re-arming checks (default 300)"
-    )
-    scheduler.add_argument("--metrics-port", type=int, help="serve /metrics on this port")
+    for name, service in SERVICES.items():
+        _add_service_options(command(name, service.help), service)
 
     from dynoq.cli import schedules as schedule_commands
 
@@ -129,6 +220,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = command("doctor", "check a Redis for what dynoq needs (eviction, persistence, ...)")
     doctor.add_argument("--json", action="store_true", help="findings as JSON")
+    doctor.add_argument(
+        "--service",
+        choices=sorted(SERVICE_COMMANDS),
+        help="check the user's ACL for this service only (default: say which services it fits)",
+    )
+    doctor.add_argument(
+        "--acl-user", help="whose ACL to check (default: the user of --redis-url); needs ACL rights"
+    )
 
     from dynoq.loadtest.options import add_arguments as add_bench_arguments
 
@@ -154,98 +253,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _service_url(args: argparse.Namespace) -> str:
-    return str(
-        getattr(args, "redis_url", None) or os.environ.get("DYNOQ_REDIS_URL") or "embedded://"
-    )
-
-
 def _explicit_url(args: argparse.Namespace) -> str | None:
-    url = getattr(args, "redis_url", None) or os.environ.get("DYNOQ_REDIS_URL")
+    """--redis-url, else DYNOQ_REDIS_URL, else None."""
+    url = getattr(args, "redis_url", None) or settings.env_setting("redis_url")
     return str(url) if url else None
+
+
+def _service_url(args: argparse.Namespace) -> str:
+    """As :func:`_explicit_url`, with a private embedded redis-server when none is given."""
+    return _explicit_url(args) or settings.EMBEDDED_URL
 
 
 def _namespace(args: argparse.Namespace) -> str | None:
     return getattr(args, "namespace", None)
 
 
-def _run_server(args: argparse.Namespace) -> int:
+def _run_service(args: argparse.Namespace) -> int:
     from dynoq.runtime.serving import serve
-    from dynoq.runtime.settings import ServerConfig
-    from dynoq.services import server
+    from dynoq.workflow import MISSING_EXTRA
+    from dynoq.workflow import installed as workflows_installed
 
-    config = ServerConfig.from_env(
+    service = SERVICES[args.command]
+    if service.needs_workflows and not workflows_installed():
+        raise CliError(f"'{args.command}': {MISSING_EXTRA}")
+    config = getattr(settings, service.config).from_env(
         redis_url=_service_url(args),
         namespace=_namespace(args),
-        host=args.host,
-        port=args.port,
-        tokens=tuple(args.token) if args.token else None,
-        system_tasks=False if args.no_system_tasks else None,
+        **_service_overrides(args, service),
     )
-    serve(lambda stop: server.run(config, stop=stop))
-    return 0
-
-
-def _run_sweeper(args: argparse.Namespace) -> int:
-    from dynoq.runtime.serving import serve
-    from dynoq.runtime.settings import SweeperConfig
-    from dynoq.services import sweeper
-
-    config = SweeperConfig.from_env(
-        redis_url=_service_url(args),
-        namespace=_namespace(args),
-        interval=args.interval,
-        metrics_port=args.metrics_port,
-    )
-    serve(lambda stop: sweeper.run(config, stop=stop))
-    return 0
-
-
-def _run_decider(args: argparse.Namespace) -> int:
-    from dynoq.runtime.serving import serve
-    from dynoq.runtime.settings import DeciderConfig
-    from dynoq.services import decider
-
-    config = DeciderConfig.from_env(
-        redis_url=_service_url(args),
-        namespace=_namespace(args),
-        concurrency=args.concurrency,
-        system_tasks=False if args.no_system_tasks else None,
-        metrics_port=args.metrics_port,
-    )
-    serve(lambda stop: decider.run(config, stop=stop))
-    return 0
-
-
-def _run_workflow_sweeper(args: argparse.Namespace) -> int:
-    from dynoq.runtime.serving import serve
-    from dynoq.runtime.settings import WorkflowSweeperConfig
-    from dynoq.services import workflow_sweeper
-
-    config = WorkflowSweeperConfig.from_env(
-        redis_url=_service_url(args),
-        namespace=_namespace(args),
-        interval=args.interval,
-        batch=args.batch,
-        metrics_port=args.metrics_port,
-    )
-    serve(lambda stop: workflow_sweeper.run(config, stop=stop))
-    return 0
-
-
-def _run_scheduler(args: argparse.Namespace) -> int:
-    from dynoq.runtime.serving import serve
-    from dynoq.runtime.settings import SchedulerConfig
-    from dynoq.services import scheduler
-
-    config = SchedulerConfig.from_env(
-        redis_url=_service_url(args),
-        namespace=_namespace(args),
-        batch=args.batch,
-        repair_interval=args.repair_interval,
-        metrics_port=args.metrics_port,
-    )
-    serve(lambda stop: scheduler.run(config, stop=stop))
+    module = importlib.import_module(service.module)
+    serve(lambda stop: module.run(config, stop=stop))
     return 0
 
 
@@ -288,17 +325,13 @@ def _run_doctor(args: argparse.Namespace) -> int:
     url = _explicit_url(args)
     if url is None:
         raise CliError("'doctor' needs a Redis: pass --redis-url or set DYNOQ_REDIS_URL")
-    return doctor.run(url, _namespace(args) or "dynoq", args.json)
+    return doctor.run(url, _namespace(args) or "dynoq", args.json, args.service, args.acl_user)
 
 
 def dispatch(args: argparse.Namespace) -> int:
     services: dict[str, Any] = {
-        "server": _run_server,
-        "sweeper": _run_sweeper,
-        "decider": _run_decider,
-        "workflow-sweeper": _run_workflow_sweeper,
+        **dict.fromkeys(SERVICES, _run_service),
         "worker": _run_worker,
-        "scheduler": _run_scheduler,
         "demo": _run_demo,
         "bench": _run_bench,
         "doctor": _run_doctor,

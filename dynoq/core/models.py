@@ -116,12 +116,53 @@ def check_id(message_id: object, index: int | None = None) -> str:
         )
     if not message_id:
         raise InvalidMessage("id must not be empty", field="id", index=index)
-    size = len(message_id.encode("utf-8", "surrogatepass"))
+    try:
+        size = len(message_id.encode())
+    except UnicodeEncodeError as exc:
+        raise InvalidMessage(
+            f"id is not valid UTF-8 text (a lone surrogate at {exc.start})", field="id", index=index
+        ) from None
     if size > MAX_ID_BYTES:
         raise InvalidMessage(
             f"id is {size} bytes, at most {MAX_ID_BYTES} allowed", field="id", index=index
         )
     return message_id
+
+
+def unsendable(value: object, max_depth: int = 256) -> tuple[str, str] | None:
+    """What in ``value`` (nested lists, tuples and dicts) cannot be sent to Redis: a string that
+    is not UTF-8 text (a lone surrogate, which JSON's ``\\ud800`` escapes can carry), or nesting
+    deeper than ``max_depth``. Returns ``(path, problem)``, the path like ``input.a[2]`` (empty
+    for ``value`` itself); None when all is fine."""
+    stack: list[tuple[object, str, int]] = [(value, "", 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        if isinstance(item, str):
+            if not is_text(item):
+                return path, "is not valid UTF-8 text (it holds a lone surrogate)"
+        elif isinstance(item, dict | list | tuple):
+            if depth >= max_depth:
+                return path, f"is nested deeper than {max_depth} levels"
+            if isinstance(item, dict):
+                for key, child in item.items():
+                    label = key if isinstance(key, str) and is_text(key) else ascii(key)
+                    where = f"{path}.{label}" if path else label
+                    stack.append((key, where, depth + 1))
+                    stack.append((child, where, depth + 1))
+            else:
+                stack.extend((child, f"{path}[{i}]", depth + 1) for i, child in enumerate(item))
+    return None
+
+
+def is_text(value: str) -> bool:
+    """Whether ``value`` encodes as UTF-8 (no lone surrogates)."""
+    if value.isascii():
+        return True
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_seconds(

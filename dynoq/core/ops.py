@@ -28,6 +28,7 @@ from dynoq.core.models import (
     ShardStats,
     check_id,
     check_seconds,
+    is_text,
     stored_message,
 )
 from dynoq.core.spec import QueueSpec
@@ -70,7 +71,8 @@ class Wait:
 
 LISTEN = "listen"
 Call = ScriptCall | DeleteKeys
-Operation = Generator[list[Call] | Tolerant | Wait | str, Any, T]
+# An operation's generator: the steps it yields, then its result T.
+Steps = Generator[list[Call] | Tolerant | Wait | str, Any, T]
 
 
 def check_count(count: object, name: str = "count") -> int:
@@ -118,7 +120,7 @@ class QueueOps:
     def _shard(self, message_id: str) -> int:
         return shard_of(message_id, self.spec.shards)
 
-    def _on_one(self, script: str, message_id: str, *args: str | int | bytes) -> Operation[bool]:
+    def _on_one(self, script: str, message_id: str, *args: str | int | bytes) -> Steps[bool]:
         """One script call on the shard of ``message_id``; its 0/1 reply as a bool."""
         [reply] = yield [self._call(script, self._shard(message_id), *args)]
         return bool(reply)
@@ -170,15 +172,17 @@ class QueueOps:
     @staticmethod
     def _id_and_receipt(message: str | Message, receipt: str | None) -> tuple[str, str]:
         if isinstance(message, Message):
-            return message.id, receipt if receipt is not None else (message.receipt or "")
-        check_id(message)
-        if receipt is not None and not isinstance(receipt, str):
-            raise InvalidArgument("receipt must be a str or None", field="receipt")
-        return message, receipt or ""
+            message_id = message.id
+            receipt = receipt if receipt is not None else message.receipt
+        else:
+            message_id = check_id(message)
+        if receipt is not None and not (isinstance(receipt, str) and is_text(receipt)):
+            raise InvalidArgument("receipt must be a str of UTF-8 text, or None", field="receipt")
+        return message_id, receipt or ""
 
     # -- producing -------------------------------------------------------------------------
 
-    def push(self, messages: Message | Iterable[Message]) -> Operation[list[str]]:
+    def push(self, messages: Message | Iterable[Message]) -> Steps[list[str]]:
         encoded = self._encode(messages)
         by_shard: dict[int, list[tuple[Message, bytes]]] = defaultdict(list)
         for message, payload in encoded:
@@ -197,7 +201,7 @@ class QueueOps:
             yield calls
         return [message.id for message, _ in encoded]
 
-    def ensure(self, message: Message) -> Operation[bool]:
+    def ensure(self, message: Message) -> Steps[bool]:
         if not isinstance(message, Message):
             raise InvalidMessage(f"expected a Message, got {type(message).__name__}")
         [(_, payload)] = self._encode(message)
@@ -217,7 +221,7 @@ class QueueOps:
 
     # -- consuming -------------------------------------------------------------------------
 
-    def pop(self, count: int = 1, wait: float = 0.0) -> Operation[list[Message]]:
+    def pop(self, count: int = 1, wait: float = 0.0) -> Steps[list[Message]]:
         count = check_count(count)
         wait = check_seconds(wait, "wait", InvalidArgument, maximum=MAX_WAIT_SECONDS)
         deadline = time.monotonic() + wait
@@ -292,12 +296,12 @@ class QueueOps:
             MOVE_LIMIT,
         )
 
-    def ack(self, message: str | Message, receipt: str | None = None) -> Operation[bool]:
+    def ack(self, message: str | Message, receipt: str | None = None) -> Steps[bool]:
         message_id, receipt_arg = self._id_and_receipt(message, receipt)
         [reply] = yield [self._call("ack", self._shard(message_id), message_id, receipt_arg)]
         return bool(reply[0])
 
-    def ack_many(self, messages: Iterable[str | Message]) -> Operation[int]:
+    def ack_many(self, messages: Iterable[str | Message]) -> Steps[int]:
         if isinstance(messages, str | bytes | Message) or not isinstance(messages, Iterable):
             raise InvalidArgument("ack_many takes an iterable of ids or Messages", field="messages")
         by_shard: dict[int, list[str]] = defaultdict(list)
@@ -314,7 +318,7 @@ class QueueOps:
 
     def nack(
         self, message: str | Message, delay: float = 0.0, receipt: str | None = None
-    ) -> Operation[bool]:
+    ) -> Steps[bool]:
         message_id, receipt_arg = self._id_and_receipt(message, receipt)
         delay_ms = to_ms(check_seconds(delay, "delay", InvalidArgument))
         return (
@@ -331,7 +335,7 @@ class QueueOps:
             )
         )
 
-    def set_unack_timeout(self, message: str | Message, timeout: float) -> Operation[bool]:
+    def set_unack_timeout(self, message: str | Message, timeout: float) -> Steps[bool]:
         message_id, _ = self._id_and_receipt(message, None)
         lease_ms = to_ms(check_seconds(timeout, "timeout", InvalidArgument))
         return (
@@ -340,7 +344,7 @@ class QueueOps:
             )
         )
 
-    def set_delay(self, message: str | Message, delay: float) -> Operation[bool]:
+    def set_delay(self, message: str | Message, delay: float) -> Steps[bool]:
         message_id, _ = self._id_and_receipt(message, None)
         delay_ms = to_ms(check_seconds(delay, "delay", InvalidArgument))
         return (
@@ -355,13 +359,13 @@ class QueueOps:
             )
         )
 
-    def remove(self, message: str | Message) -> Operation[bool]:
+    def remove(self, message: str | Message) -> Steps[bool]:
         message_id, _ = self._id_and_receipt(message, None)
         return (yield from self._on_one("remove", message_id, message_id))
 
     # -- looking ---------------------------------------------------------------------------
 
-    def get(self, message_id: str) -> Operation[Message | None]:
+    def get(self, message_id: str) -> Steps[Message | None]:
         check_id(message_id)
         shard = self._shard(message_id)
         [reply] = yield [self._call("get", shard, self._now(), message_id)]
@@ -372,10 +376,10 @@ class QueueOps:
             shard, message_id.encode(), record, MessageState(state.decode()), at_ms
         )
 
-    def contains(self, message_id: str) -> Operation[bool]:
+    def contains(self, message_id: str) -> Steps[bool]:
         return (yield from self.get(message_id)) is not None
 
-    def peek(self, count: int = 1) -> Operation[list[Message]]:
+    def peek(self, count: int = 1) -> Steps[list[Message]]:
         count = min(check_count(count), BATCH_LIMIT * 10)
         calls: list[Call] = [
             self._call("peek", shard, self._now(), count, self.spec.max_deliveries, MOVE_LIMIT)
@@ -392,7 +396,7 @@ class QueueOps:
         ranked.sort(key=lambda item: item[0])
         return [message for _, message in ranked[:count]]
 
-    def stats(self) -> Operation[QueueStats]:
+    def stats(self) -> Steps[QueueStats]:
         replies = yield [
             self._call("stats", shard, self._now()) for shard in range(self.spec.shards)
         ]
@@ -409,13 +413,13 @@ class QueueOps:
             oldest_ready_age=max(s.oldest_ready_age for s in shards),
         )
 
-    def size(self) -> Operation[int]:
+    def size(self) -> Steps[int]:
         stats = yield from self.stats()
         return stats.ready + stats.delayed
 
     # -- upkeep ----------------------------------------------------------------------------
 
-    def sweep(self) -> Operation[int]:
+    def sweep(self) -> Steps[int]:
         total = 0
         pending = list(range(self.spec.shards))
         while pending:
@@ -435,7 +439,36 @@ class QueueOps:
             pending = [shard for shard, (_, _, more) in zip(pending, replies, strict=True) if more]
         return total
 
-    def dead_letters(self, count: int = 100) -> Operation[list[Message]]:
+    def sweep_shard(self, shard: int, max_rounds: int) -> Steps[tuple[int, int]]:
+        """One shard's expired leases handed back, at most ``max_rounds`` batches of
+        BATCH_LIMIT: (requeued, dead-lettered)."""
+        if isinstance(shard, bool) or not isinstance(shard, int):
+            raise InvalidArgument(
+                f"shard must be an int, got {type(shard).__name__}", field="shard"
+            )
+        if not 0 <= shard < self.spec.shards:
+            raise InvalidArgument(
+                f"shard must be in 0..{self.spec.shards - 1}, got {shard}", field="shard"
+            )
+        max_rounds = check_count(max_rounds, "max_rounds")
+        requeued = dead = 0
+        for _ in range(max_rounds):
+            [(back, died, more)] = yield [
+                self._call(
+                    "sweep",
+                    shard,
+                    self._now(),
+                    self.spec.channel,
+                    BATCH_LIMIT,
+                    self.spec.max_deliveries,
+                )
+            ]
+            requeued, dead = requeued + back, dead + died
+            if not more:
+                break
+        return requeued, dead
+
+    def dead_letters(self, count: int = 100) -> Steps[list[Message]]:
         count = min(check_count(count), BATCH_LIMIT * 10)
         replies = yield [
             self._call("dead_letters", shard, count) for shard in range(self.spec.shards)
@@ -450,7 +483,7 @@ class QueueOps:
 
     def browse(
         self, state: MessageState | str, offset: int = 0, count: int = 50
-    ) -> Operation[list[Message]]:
+    ) -> Steps[list[Message]]:
         """A page of the messages in one state, in that state's order across shards (ready: pop
         order per priority; delayed: due time; in flight: lease end; dead: oldest first)."""
         try:
@@ -489,7 +522,7 @@ class QueueOps:
         page = found if single else found[offset : offset + count]
         return [message for _, _, message in page]
 
-    def requeue_dead(self, ids: Iterable[str] | None = None) -> Operation[int]:
+    def requeue_dead(self, ids: Iterable[str] | None = None) -> Steps[int]:
         head = (self._now(), self.spec.channel, BATCH_LIMIT)
         if ids is not None:
             if isinstance(ids, str | bytes) or not isinstance(ids, Iterable):
@@ -511,5 +544,5 @@ class QueueOps:
             pending = [s for s, n in zip(pending, replies, strict=True) if n == BATCH_LIMIT]
         return total
 
-    def clear(self) -> Operation[None]:
+    def clear(self) -> Steps[None]:
         yield [DeleteKeys(keys.all) for keys in self.spec.keys]

@@ -55,7 +55,8 @@ class RedisTarget:
     options: dict[str, str] = field(default_factory=dict)
 
 
-def _redacted(url: str) -> str:
+def redact_url(url: str) -> str:
+    """The URL with its password, if any, replaced by ``***``: safe to print or log."""
     parts = urlsplit(url)
     if parts.password:
         return url.replace(f":{parts.password}@", ":***@", 1)
@@ -89,15 +90,15 @@ def _parse_multi_node(url: str, scheme: str, topology: Topology) -> RedisTarget:
     service_name, db = "", 0
     if topology is Topology.SENTINEL:
         if not segments:
-            raise ConfigError(f"Redis URL {_redacted(url)!r} names no service: add /service_name")
+            raise ConfigError(f"Redis URL {redact_url(url)!r} names no service: add /service_name")
         service_name = unquote(segments.pop(0))
     if segments:
         db = _parse_db(segments.pop(0), url)
     if segments:
         extra = segments[0]
-        raise ConfigError(f"Redis URL {_redacted(url)!r} has an unexpected path part {extra!r}")
+        raise ConfigError(f"Redis URL {redact_url(url)!r} has an unexpected path part {extra!r}")
     if topology is Topology.CLUSTER and db != 0:
-        raise ConfigError(f"Redis URL {_redacted(url)!r}: a Redis Cluster has only database 0")
+        raise ConfigError(f"Redis URL {redact_url(url)!r}: a Redis Cluster has only database 0")
     return RedisTarget(
         topology,
         nodes=nodes,
@@ -113,13 +114,13 @@ def _parse_multi_node(url: str, scheme: str, topology: Topology) -> RedisTarget:
 def _parse_node(node: str, url: str) -> tuple[str, int]:
     host, sep, port = node.rpartition(":")
     if not sep or not host:
-        raise ConfigError(f"Redis URL {_redacted(url)!r}: node {node!r} must be host:port")
+        raise ConfigError(f"Redis URL {redact_url(url)!r}: node {node!r} must be host:port")
     if not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError(f"Redis URL {_redacted(url)!r}: node {node!r} has a bad port {port!r}")
+        raise ConfigError(f"Redis URL {redact_url(url)!r}: node {node!r} has a bad port {port!r}")
     return host.strip("[]"), int(port)
 
 
 def _parse_db(text: str, url: str) -> int:
     if not text.isdigit():
-        raise ConfigError(f"Redis URL {_redacted(url)!r}: database {text!r} must be a number")
+        raise ConfigError(f"Redis URL {redact_url(url)!r}: database {text!r} must be a number")
     return int(text)

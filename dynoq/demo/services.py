@@ -20,17 +20,17 @@ from typing import Any
 import aiohttp
 from prometheus_client import CollectorRegistry
 
-from dynoq.backend.connect import async_client, resolve_url
+from dynoq.backend.connect import aping, async_client, resolve_url
 from dynoq.backend.embedded import free_port
-from dynoq.backend.runner import ensure_initialized, translated_errors
 from dynoq.core.backoff import Constant
 from dynoq.core.models import Message
 from dynoq.demo.health import wait_for_health
-from dynoq.demo.workflows import run_workflow_demo, serve_ui
 from dynoq.runtime import serving
 from dynoq.runtime.settings import ServerConfig, SweeperConfig
 from dynoq.runtime.worker import Worker
 from dynoq.services import server, sweeper
+from dynoq.workflow import MISSING_EXTRA
+from dynoq.workflow import installed as workflows_installed
 
 QUEUE = "jobs"
 LEASE_SECONDS = 1.0
@@ -183,6 +183,12 @@ def main(url: str, total: int, serve: bool | None = None) -> int:
     resolved = resolve_url(url)
     asyncio.run(_check_reachable(resolved))
     queues = asyncio.run(run_services_demo(resolved, total))
+    if not workflows_installed():
+        print(f"\nNo workflow demo: {MISSING_EXTRA}")
+        return queues
+    # Imported here: the workflow engine needs the workflow extra.
+    from dynoq.demo.workflows import run_workflow_demo, serve_ui
+
     namespace = f"dynoq-demo-wf-{uuid.uuid4().hex[:8]}"
     workflows = asyncio.run(run_workflow_demo(resolved, min(100, max(10, total // 10)), namespace))
     if serve is None:
@@ -204,8 +210,6 @@ async def _check_reachable(url: str) -> None:
     """Fails with RedisUnavailable before any service starts, rather than half-way through."""
     client = async_client(url)
     try:
-        await ensure_initialized(client)
-        with translated_errors():
-            await client.ping()
+        await aping(client)
     finally:
         await client.aclose()

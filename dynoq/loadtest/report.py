@@ -7,7 +7,7 @@ import json
 import math
 from typing import Any
 
-from dynoq.core.urls import _redacted
+from dynoq.core.urls import redact_url
 from dynoq.errors import DynoqError
 from dynoq.loadtest.options import BenchOptions
 from dynoq.loadtest.runner import BenchResult, Second
@@ -69,7 +69,7 @@ def summary(result: BenchResult, url: str) -> dict[str, Any]:
     pushed = sum(s.pushed for s in result.seconds)
     acked = sum(s.acked for s in result.seconds)
     return {
-        "redis": _redacted(url),
+        "redis": redact_url(url),
         "namespace": options.namespace,
         "queue": options.queue,
         "options": {

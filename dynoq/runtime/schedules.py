@@ -29,13 +29,12 @@ from typing import Any
 from dynoq.backend.connect import AsyncClient, async_client
 from dynoq.backend.queue import AsyncQueue
 from dynoq.backend.registry import alookup, aregister
-from dynoq.backend.runner import translated_errors
-from dynoq.backend.scripts import script_source
+from dynoq.backend.runner import AsyncScripts, translated_errors
 from dynoq.core.clock import Clock
 from dynoq.core.codec import encode_payload
 from dynoq.core.keys import shard_of
 from dynoq.core.models import Message
-from dynoq.core.ops import MOVE_LIMIT
+from dynoq.core.ops import MOVE_LIMIT, ScriptCall
 from dynoq.core.schedule import (
     MessageAction,
     Schedule,
@@ -107,8 +106,7 @@ class Schedules:
         self.ticks = AsyncQueue(
             client, TICK_QUEUE, namespace=namespace, unack_timeout=TICK_LEASE_SECONDS, clock=clock
         )
-        self._record = client.register_script(script_source("schedules/record"))
-        self._fire = client.register_script(script_source("schedules/fire"))
+        self._scripts = AsyncScripts(client)  # EVALSHA, EVAL on NOSCRIPT, like the queue
         self._queues: dict[str, AsyncQueue] = {}
         self._owns_client = False
         self._offset: tuple[float, float] | None = None  # (server - local seconds, when read)
@@ -383,8 +381,7 @@ class Schedules:
             encode_payload(payload, spec.max_payload_bytes),
             round(FIRE_MARKER_TTL_SECONDS * 1000),
         ]
-        with translated_errors():
-            pushed = await self._fire(keys=[*keys, marker], args=args)
+        pushed = await self._scripts.run(ScriptCall("schedules/fire", (*keys, marker), tuple(args)))
         doc = self.execution(schedule, fire_ms, "EXECUTED")
         doc.update(queue=action.queue, messageId=mid, duplicate=not pushed, _marker=marker)
         return doc
@@ -432,8 +429,10 @@ class Schedules:
             json.dumps(last),
             MAX_EXECUTIONS,
         ]
+        new = bool(
+            await self._scripts.run(ScriptCall("schedules/record", tuple(keys), tuple(args)))
+        )
         with translated_errors():
-            new = bool(await self._record(keys=keys, args=args))
             if marker:  # recorded: a repeat now finds the record, the marker may go
                 await self.client.delete(marker)
         return new

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, start_http_server
 
+from dynoq.backend.connect import sync_client
 from dynoq.runtime.settings import EMBEDDED_URL
 
 if TYPE_CHECKING:
@@ -33,6 +34,47 @@ def warn_if_embedded(url: str) -> None:
         banner = "!" * 78
         print(f"{banner}\n{EMBEDDED_WARNING}\n{banner}", file=sys.stderr, flush=True)
         log.warning(EMBEDDED_WARNING)
+
+
+def warn_if_evicting(url: str) -> str | None:
+    """Warns when the Redis at ``url`` may evict keys (``maxmemory-policy`` other than
+    ``noeviction``): an evicted key is a lost message or workflow. Returns the policy warned
+    about; None when fine or when it cannot be read (a user without the INFO command). Read
+    from ``INFO memory``, not ``CONFIG GET``, which would also hand out the server's secrets."""
+    if url.lower().startswith(EMBEDDED_URL):
+        return None
+    try:
+        client = sync_client(url)
+        try:
+            reply = client.info("memory")
+        finally:
+            client.close()
+    except Exception as exc:  # never stop a service for a check it cannot make
+        log.debug("could not read maxmemory_policy: %s", exc)
+        return None
+    policy = _policy(reply)
+    if policy in (None, "noeviction"):
+        return None
+    log.warning(
+        "WARNING: Redis maxmemory-policy is %s: when Redis reaches maxmemory it evicts keys, "
+        "and an evicted key is a lost message or workflow. Set maxmemory-policy noeviction "
+        "(writes are then refused, and dynoq reports it, until memory is freed).",
+        policy,
+    )
+    return policy
+
+
+def _policy(reply: Any) -> str | None:
+    if isinstance(reply, dict):
+        for key, value in reply.items():
+            name = key.decode() if isinstance(key, bytes) else str(key)
+            if name == "maxmemory_policy":
+                return value.decode() if isinstance(value, bytes) else str(value)
+            if isinstance(value, dict):  # a cluster client: one reply per node
+                found = _policy(value)
+                if found is not None:
+                    return found
+    return None
 
 
 async def _until_signalled(service: Service) -> None:
@@ -66,6 +108,7 @@ async def workflow_service(
     from dynoq.workflow.engine import WorkflowEngine
 
     warn_if_embedded(redis_url)
+    warn_if_evicting(redis_url)
     registry = registry if registry is not None else CollectorRegistry()
     if metrics_port:
         start_http_server(metrics_port, registry=registry)

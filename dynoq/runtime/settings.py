@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -17,47 +18,66 @@ from dynoq.core.keys import check_name
 from dynoq.errors import ConfigError
 
 EMBEDDED_URL = "embedded://"
+ENV_PREFIX = "DYNOQ_"
 
 C = TypeVar("C")
 
 
-def _convert(raw: str, kind: str, name: str) -> Any:
+def env_setting(field: str, env: Mapping[str, str] | None = None) -> str | None:
+    """``DYNOQ_<FIELD>`` from the environment, None when unset or empty: every setting dynoq
+    takes from the environment (``DYNOQ_REDIS_URL`` among them) is read here."""
+    raw = (os.environ if env is None else env).get(ENV_PREFIX + field.upper())
+    return raw or None
+
+
+def _convert(raw: str, kind: Any, name: str) -> Any:
+    """``raw`` as the type hint ``kind`` says: int, float, bool, str or tuple[str, ...]."""
     try:
-        if kind == "int":
-            return int(raw)
-        if kind == "float":
-            return float(raw)
-        if kind == "bool":
+        if kind is bool:
             if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
                 raise ValueError(raw)
             return raw.lower() in ("1", "true", "yes")
-        if kind.startswith("tuple"):
+        if kind is int or kind is float:
+            return kind(raw)
+        if typing.get_origin(kind) is tuple:
             return tuple(part.strip() for part in raw.split(",") if part.strip())
         return raw
     except ValueError:
-        raise ConfigError(f"{name} must be {kind}, got {raw!r}") from None
+        raise ConfigError(f"{name} must be {kind.__name__}, got {raw!r}") from None
 
 
 def config_from_env(cls: type[C], env: Mapping[str, str] | None, overrides: dict[str, Any]) -> C:
     """``cls`` with each field from ``overrides`` (unless None), else ``DYNOQ_<FIELD>``, else
     its default."""
-    env = os.environ if env is None else env
-    values: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if overrides.get(f.name) is not None:
-            values[f.name] = overrides[f.name]
-        elif (raw := env.get(f"DYNOQ_{f.name.upper()}")) not in (None, ""):
-            values[f.name] = _convert(raw, str(f.type), f"DYNOQ_{f.name.upper()}")
-    unknown = set(overrides) - {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    hints = typing.get_type_hints(cls)
+    fields = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    unknown = set(overrides) - set(fields)
     if unknown:
         raise ConfigError(f"unknown option(s): {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    for name in fields:
+        if overrides.get(name) is not None:
+            values[name] = overrides[name]
+        elif (raw := env_setting(name, env)) is not None:
+            values[name] = _convert(raw, hints[name], ENV_PREFIX + name.upper())
     return cls(**values)
 
 
-def _positive(value: float, name: str, *, allow_zero: bool = False) -> None:
+# Validators the service and worker configs share.
+def check_seconds(value: object, name: str, *, allow_zero: bool = False) -> None:
+    """A finite number of seconds, > 0 (or >= 0 with ``allow_zero``)."""
     ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value < 0 or (value == 0 and not allow_zero):
+    if not ok or value < 0 or (value == 0 and not allow_zero):  # type: ignore[operator]
         raise ConfigError(f"{name} must be a finite number > 0, got {value!r}")
+
+
+def check_int(value: object, name: str, lo: int, hi: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ConfigError(f"{name} must be in {lo}..{hi}, got {value!r}")
+
+
+def check_port(value: object, name: str) -> None:
+    check_int(value, name, 0, 65535)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +101,10 @@ class ServerConfig:
 
     def __post_init__(self) -> None:
         check_name(self.namespace, "namespace")
-        if not 0 <= self.port <= 65535:
-            raise ConfigError(f"port must be in 0..65535, got {self.port}")
-        _positive(self.max_wait, "max_wait", allow_zero=True)
-        _positive(self.max_body_bytes, "max_body_bytes")
-        _positive(self.gauge_ttl, "gauge_ttl", allow_zero=True)
+        check_port(self.port, "port")
+        check_seconds(self.max_wait, "max_wait", allow_zero=True)
+        check_seconds(self.max_body_bytes, "max_body_bytes")
+        check_seconds(self.gauge_ttl, "gauge_ttl", allow_zero=True)
         if any(not token for token in self.tokens):
             raise ConfigError("tokens must not be empty strings")
 
@@ -106,9 +125,8 @@ class SweeperConfig:
 
     def __post_init__(self) -> None:
         check_name(self.namespace, "namespace")
-        _positive(self.interval, "interval")
-        if not 0 <= self.metrics_port <= 65535:
-            raise ConfigError(f"metrics_port must be in 0..65535, got {self.metrics_port}")
+        check_seconds(self.interval, "interval")
+        check_port(self.metrics_port, "metrics_port")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> SweeperConfig:
@@ -128,10 +146,8 @@ class DeciderConfig:
 
     def __post_init__(self) -> None:
         check_name(self.namespace, "namespace")
-        if isinstance(self.concurrency, bool) or not 1 <= self.concurrency <= 10_000:
-            raise ConfigError(f"concurrency must be in 1..10000, got {self.concurrency}")
-        if not 0 <= self.metrics_port <= 65535:
-            raise ConfigError(f"metrics_port must be in 0..65535, got {self.metrics_port}")
+        check_int(self.concurrency, "concurrency", 1, 10_000)
+        check_port(self.metrics_port, "metrics_port")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> DeciderConfig:
@@ -151,11 +167,9 @@ class WorkflowSweeperConfig:
 
     def __post_init__(self) -> None:
         check_name(self.namespace, "namespace")
-        _positive(self.interval, "interval")
-        if isinstance(self.batch, bool) or not 1 <= self.batch <= 1_000_000:
-            raise ConfigError(f"batch must be in 1..1000000, got {self.batch}")
-        if not 0 <= self.metrics_port <= 65535:
-            raise ConfigError(f"metrics_port must be in 0..65535, got {self.metrics_port}")
+        check_seconds(self.interval, "interval")
+        check_int(self.batch, "batch", 1, 1_000_000)
+        check_port(self.metrics_port, "metrics_port")
 
     @classmethod
     def from_env(
@@ -178,11 +192,9 @@ class SchedulerConfig:
 
     def __post_init__(self) -> None:
         check_name(self.namespace, "namespace")
-        if isinstance(self.batch, bool) or not 1 <= self.batch <= 10_000:
-            raise ConfigError(f"batch must be in 1..10000, got {self.batch}")
-        _positive(self.repair_interval, "repair_interval")
-        if not 0 <= self.metrics_port <= 65535:
-            raise ConfigError(f"metrics_port must be in 0..65535, got {self.metrics_port}")
+        check_int(self.batch, "batch", 1, 10_000)
+        check_seconds(self.repair_interval, "repair_interval")
+        check_port(self.metrics_port, "metrics_port")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> SchedulerConfig:

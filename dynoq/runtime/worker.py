@@ -46,8 +46,8 @@ from dynoq.core.spec import QueueSpec
 from dynoq.errors import ConfigError, DynoqError
 from dynoq.runtime.metrics import Metrics
 from dynoq.runtime.schedules import Schedules
-from dynoq.runtime.serving import serve, warn_if_embedded
-from dynoq.runtime.settings import EMBEDDED_URL, config_from_env
+from dynoq.runtime.serving import serve, warn_if_embedded, warn_if_evicting
+from dynoq.runtime.settings import EMBEDDED_URL, check_int, check_port, config_from_env
 
 log = logging.getLogger("dynoq.runtime.worker")
 
@@ -69,8 +69,8 @@ class WorkerConfig:
 
     def __post_init__(self) -> None:
         check_name(self.namespace, "namespace")
-        if isinstance(self.concurrency, bool) or not 1 <= self.concurrency <= 10_000:
-            raise ConfigError(f"concurrency must be in 1..10000, got {self.concurrency!r}")
+        check_int(self.concurrency, "concurrency", 1, 10_000)
+        check_port(self.metrics_port, "metrics_port")
         for name in ("grace_period", "poll_wait"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or not 0 <= value <= 24 * 3600:
@@ -259,6 +259,7 @@ class _Run:
     async def run(self) -> None:
         config = self.config
         warn_if_embedded(config.redis_url)
+        warn_if_evicting(config.redis_url)
         if config.metrics_port:
             start_http_server(config.metrics_port, registry=self.metrics.registry)
         client = async_client(config.redis_url)

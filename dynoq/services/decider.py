@@ -7,7 +7,6 @@ looks again a moment later rather than dropping the wake-up.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -83,16 +82,20 @@ class Decider:
             except DynoqError as exc:
                 self.decisions.labels("error").inc()
                 log.warning("deciding workflow %s failed: %s", entry.id, exc)
-                with contextlib.suppress(DynoqError):
-                    await self.engine.decider_queue.nack(entry, delay=RETRY_AFTER_ERROR_SECONDS)
+                await self._retry_later(entry)
                 return
             except Exception:
                 self.decisions.labels("bug").inc()
                 log.exception("deciding workflow %s failed", entry.id)
-                with contextlib.suppress(DynoqError):
-                    await self.engine.decider_queue.nack(entry, delay=RETRY_AFTER_ERROR_SECONDS)
+                await self._retry_later(entry)
                 return
         self.decisions.labels("locked" if decision is None else "decided").inc()
+
+    async def _retry_later(self, entry: Message) -> None:
+        try:
+            await self.engine.decider_queue.nack(entry, delay=RETRY_AFTER_ERROR_SECONDS)
+        except DynoqError as exc:  # its lease runs out and it is decided again
+            log.warning("could not hand workflow %s back: %s", entry.id, exc)
 
 
 async def run(

@@ -8,14 +8,7 @@ from typing import Any
 from dynoq.backend.connect import AsyncClient
 from dynoq.backend.queue import AsyncQueue
 from dynoq.backend.registry import QueueEntry, alist_queues, alookup, aunregister
-
-
-class QueueNotFound(LookupError):
-    """No queue of that name is registered."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"queue {name!r} does not exist")
-        self.name = name
+from dynoq.errors import QueueNotFound
 
 
 class QueueDirectory:

@@ -15,7 +15,10 @@ from typing import Any
 import msgpack
 from aiohttp import web
 
+from dynoq.core.models import unsendable
+
 MSGPACK = "application/msgpack"
+MAX_BODY_DEPTH = 256
 # Read as JSON: aiohttp reports a missing Content-Type as octet-stream, and `curl -d` sends
 # form-urlencoded unless told otherwise.
 JSON_LIKE = frozenset(
@@ -83,9 +86,21 @@ async def read_body(request: web.Request, *, optional: bool = False) -> dict[str
             )
     except (ValueError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as exc:
         raise ApiError(400, "invalid_body", f"the body is not valid {kind}: {exc}") from None
+    except RecursionError:
+        raise ApiError(400, "invalid_body", f"the body is nested too deeply ({kind})") from None
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_body", "the body must be an object")
+    check_sendable(body)
     return body
+
+
+def check_sendable(body: Any) -> None:
+    """A 400 when a parsed body holds what cannot be sent to Redis: checked before any handler
+    runs, so no request writes part of its data and then fails."""
+    found = unsendable(body, MAX_BODY_DEPTH)
+    if found is not None:
+        path, problem = found
+        raise ApiError(400, "invalid_body", f"{path or 'the body'} {problem}", path or None)
 
 
 def _reject_constant(name: str) -> Any:

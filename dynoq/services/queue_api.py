@@ -8,11 +8,11 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from dynoq.backend.connect import aping
 from dynoq.backend.queue import AsyncQueue
 from dynoq.backend.registry import QueueEntry
-from dynoq.backend.runner import ensure_initialized
 from dynoq.core.models import Message
-from dynoq.errors import InvalidMessage
+from dynoq.errors import DynoqError, InvalidMessage
 from dynoq.runtime.metrics import Metrics, QueueGauges
 from dynoq.runtime.settings import ServerConfig
 from dynoq.services.directory import QueueDirectory
@@ -257,10 +257,9 @@ async def health(request: web.Request) -> web.Response:
 async def ready(request: web.Request) -> web.Response:
     client = request.app[DIRECTORY].client
     try:
-        await ensure_initialized(client)
-        await client.ping()
-    except Exception as exc:
-        raise ApiError(503, "redis_unavailable", f"Redis is unavailable: {exc}") from None
+        await aping(client)
+    except DynoqError as exc:
+        raise ApiError(503, "redis_unavailable", str(exc)) from None
     return respond(request, {"status": "ready"})
 
 

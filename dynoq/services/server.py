@@ -8,14 +8,14 @@ import hmac
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import redis
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry
 
-from dynoq.backend.connect import async_client
-from dynoq.backend.runner import translated_errors
+from dynoq.backend.connect import ainfo, async_client
 from dynoq.core.models import QueueStats
 from dynoq.errors import (
     ConfigError,
@@ -24,25 +24,33 @@ from dynoq.errors import (
     InvalidArgument,
     NotFound,
     PayloadTooLarge,
+    QueueNotFound,
     RedisUnavailable,
 )
 from dynoq.runtime.metrics import Metrics, QueueGauges
-from dynoq.runtime.serving import warn_if_embedded
+from dynoq.runtime.serving import warn_if_embedded, warn_if_evicting
 from dynoq.runtime.settings import ServerConfig
 from dynoq.services import queue_api as routes
 from dynoq.services import schedule_api, ui
-from dynoq.services.conductor import app as conductor
 from dynoq.services.conductor import http as conductor_http
-from dynoq.services.directory import QueueDirectory, QueueNotFound
+from dynoq.services.directory import QueueDirectory
 from dynoq.services.http import ApiError, error_response
-from dynoq.services.workflow_metrics import WorkflowMetrics
-from dynoq.workflow.engine import WorkflowEngine
+from dynoq.services.protocol import JsonErrorRunner
+from dynoq.workflow import MISSING_EXTRA
+from dynoq.workflow import installed as workflows_installed
+
+if TYPE_CHECKING:
+    from dynoq.services.conductor.app import EngineFactory
 
 log = logging.getLogger("dynoq.server")
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-OPEN_PATHS = frozenset({"/", "/health", "/api/health", conductor.TOKEN_PATH})
+RequestHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+OPEN_PATHS = frozenset({"/", "/health", "/api/health", conductor_http.TOKEN_PATH})
 
+OUT_OF_MEMORY = (
+    "Redis is out of memory (maxmemory reached, policy noeviction): writes are refused until "
+    "memory is freed"
+)
 _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
@@ -70,6 +78,11 @@ def _as_api_error(exc: BaseException) -> ApiError | None:
             return ApiError(400, "invalid_argument", str(exc), "queue")
         case RedisUnavailable():
             return ApiError(503, "redis_unavailable", str(exc))
+        # what the workflow engine's plain commands raise, untranslated
+        case redis.exceptions.OutOfMemoryError():
+            return ApiError(503, "redis_unavailable", OUT_OF_MEMORY)
+        case redis.exceptions.ConnectionError() | redis.exceptions.TimeoutError():
+            return ApiError(503, "redis_unavailable", f"Redis is unavailable: {exc}")
         case web.HTTPException() if exc.status >= 400:
             code = _HTTP_CODES.get(exc.status, "http_error")
             return ApiError(exc.status, code, exc.reason)
@@ -79,7 +92,7 @@ def _as_api_error(exc: BaseException) -> ApiError | None:
 
 
 @web.middleware
-async def timing_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def timing_middleware(request: web.Request, handler: RequestHandler) -> web.StreamResponse:
     started = time.perf_counter()
     status = 500
     try:
@@ -95,7 +108,7 @@ async def timing_middleware(request: web.Request, handler: Handler) -> web.Strea
 
 
 @web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def error_middleware(request: web.Request, handler: RequestHandler) -> web.StreamResponse:
     try:
         return await handler(request)
     except asyncio.CancelledError:
@@ -116,7 +129,7 @@ def auth_middleware(tokens: Iterable[str]) -> Middleware:
     accepted = [token.encode() for token in tokens]
 
     @web.middleware
-    async def check_token(request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def check_token(request: web.Request, handler: RequestHandler) -> web.StreamResponse:
         # the UI checks its own login (a cookie), see dynoq.services.ui.auth
         if request.path not in OPEN_PATHS and not ui.serves(request.path):
             header = request.headers.get("Authorization", "")
@@ -141,11 +154,11 @@ def build_app(
     config: ServerConfig,
     registry: CollectorRegistry | None = None,
     *,
-    workflow_engine: conductor.EngineFactory | None = None,
+    workflow_engine: EngineFactory | None = None,
 ) -> web.Application:
     """The API as an aiohttp application; it connects to Redis on startup. ``workflow_engine``
     makes the engine of the Conductor API from the Redis URL and namespace (default:
-    ``WorkflowEngine.from_url``)."""
+    ``WorkflowEngine.from_url``); without the workflow extra there is no ``/api``."""
     middlewares: list[Middleware] = [timing_middleware, error_middleware]
     if config.tokens:
         middlewares.append(auth_middleware(config.tokens))
@@ -156,12 +169,29 @@ def build_app(
     for method, path, handler in routes.ROUTES:
         app.router.add_route(method, path, handler)
     app.cleanup_ctx.append(_redis_context)
-    conductor.mount(
-        app, config, workflow_engine or WorkflowEngine.from_url, WorkflowMetrics(metrics.registry)
-    )
+    _mount_workflows(app, config, workflow_engine, metrics)
     schedule_api.mount(app, config)
     ui.mount(app, config)
     return app
+
+
+def _mount_workflows(
+    app: web.Application,
+    config: ServerConfig,
+    workflow_engine: EngineFactory | None,
+    metrics: Metrics,
+) -> None:
+    if not workflows_installed():
+        log.warning("no /api (the Conductor workflow API): %s", MISSING_EXTRA)
+        return
+    # Imported here: the engine needs the workflow extra, which a queue-only install lacks.
+    from dynoq.services.conductor import app as conductor
+    from dynoq.services.workflow_metrics import WorkflowMetrics
+    from dynoq.workflow.engine import WorkflowEngine
+
+    conductor.mount(
+        app, config, workflow_engine or WorkflowEngine.from_url, WorkflowMetrics(metrics.registry)
+    )
 
 
 def redis_health(info: dict[str, Any]) -> dict[str, Any]:
@@ -196,8 +226,7 @@ async def _redis_context(app: web.Application) -> AsyncIterator[None]:
         return out
 
     async def redis_info() -> dict[str, Any]:
-        with translated_errors():
-            return redis_health(await client.info())
+        return redis_health(await ainfo(client))
 
     app[routes.GAUGES] = QueueGauges(
         all_stats, app[routes.METRICS].registry, config.gauge_ttl, redis_info
@@ -216,7 +245,8 @@ async def run(
     """Serves the API on ``config.host:config.port`` until ``stop`` is set."""
     stop = stop or asyncio.Event()
     warn_if_embedded(config.redis_url)
-    runner = web.AppRunner(build_app(config, registry), access_log=None, shutdown_timeout=2.0)
+    warn_if_evicting(config.redis_url)
+    runner = JsonErrorRunner(build_app(config, registry), access_log=None, shutdown_timeout=2.0)
     await runner.setup()
     try:
         site = web.TCPSite(runner, config.host, config.port)

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry, start_http_server
 
 from dynoq.backend.connect import AsyncClient, async_client
+from dynoq.backend.leases import atake_lease
+from dynoq.backend.queue import AsyncQueue
 from dynoq.backend.registry import QueueEntry, alist_queues
-from dynoq.backend.runner import AsyncScripts, ensure_initialized, translated_errors
-from dynoq.core.ops import BATCH_LIMIT, ScriptCall
 from dynoq.errors import DynoqError
 from dynoq.runtime.metrics import Metrics
-from dynoq.runtime.serving import warn_if_embedded
+from dynoq.runtime.serving import warn_if_embedded, warn_if_evicting
 from dynoq.runtime.settings import SweeperConfig
 
 log = logging.getLogger("dynoq.sweeper")
@@ -59,35 +59,26 @@ class Sweeper:
         self.namespace = namespace
         self.owner = uuid.uuid4().hex
         self._lease_ms = max(1, round(lease_seconds * 1000))
-        self._scripts = AsyncScripts(client)
         self._metrics = metrics
+        self._queues: dict[QueueEntry, AsyncQueue] = {}  # opened with the registered options
 
-    async def _take_lease(self, queue: str, shard: int) -> bool:
-        key = lease_key(self.namespace, queue, shard)
-        with translated_errors():
-            await ensure_initialized(self.client)
-            return bool(await self.client.set(key, self.owner, nx=True, px=self._lease_ms))
-
-    async def _sweep_shard(self, entry: QueueEntry, shard: int) -> tuple[int, int]:
-        spec = entry.spec()
-        call = ScriptCall(
-            "sweep", spec.keys[shard].all, ("", spec.channel, BATCH_LIMIT, spec.max_deliveries)
-        )
-        requeued = dead = 0
-        for _ in range(MAX_ROUNDS_PER_SHARD):
-            back, died, more = await self._scripts.run(call)
-            requeued, dead = requeued + back, dead + died
-            if not more:
-                break
-        return requeued, dead
+    def _queue(self, entry: QueueEntry) -> AsyncQueue:
+        queue = self._queues.get(entry)
+        if queue is None:
+            queue = self._queues[entry] = AsyncQueue(self.client, entry.name, **entry.options())
+        return queue
 
     async def sweep_once(self) -> SweepReport:
         shards = requeued = dead = 0
-        for entry in await alist_queues(self.client, self.namespace):
+        entries = await alist_queues(self.client, self.namespace)
+        for gone in set(self._queues) - set(entries):  # unregistered, or its options changed
+            await self._queues.pop(gone).aclose()
+        for entry in entries:
             for shard in range(entry.shards):
-                if not await self._take_lease(entry.name, shard):
+                key = lease_key(self.namespace, entry.name, shard)
+                if not await atake_lease(self.client, key, self.owner, self._lease_ms):
                     continue
-                back, died = await self._sweep_shard(entry, shard)
+                back, died = await self._queue(entry).sweep_shard(shard, MAX_ROUNDS_PER_SHARD)
                 shards, requeued, dead = shards + 1, requeued + back, dead + died
                 if self._metrics is not None:
                     self._metrics.redelivered.labels(entry.name).inc(back)
@@ -104,6 +95,7 @@ async def run(
     """Sweeps every ``config.interval`` seconds until ``stop`` is set."""
     stop = stop or asyncio.Event()
     warn_if_embedded(config.redis_url)
+    warn_if_evicting(config.redis_url)
     metrics = Metrics(registry if registry is not None else CollectorRegistry())
     if config.metrics_port:
         start_http_server(config.metrics_port, registry=metrics.registry)

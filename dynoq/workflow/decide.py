@@ -25,6 +25,7 @@ from dynoq.workflow.definitions import (
     WorkflowTask,
     WorkflowTimeoutPolicy,
 )
+from dynoq.workflow.domains import domain_choices, pick_domain, queue_name
 from dynoq.workflow.effects import (
     QUEUED_TYPES,
     ChildStart,
@@ -32,6 +33,7 @@ from dynoq.workflow.effects import (
     Evaluator,
     Operation,
     ParentNotice,
+    Publish,
     Push,
     Removal,
 )
@@ -48,6 +50,7 @@ NEVER_RETRIED = frozenset(
         TaskType.FORK_JOIN,
         TaskType.FORK_JOIN_DYNAMIC,
         TaskType.JOIN,
+        TaskType.EXCLUSIVE_JOIN,
         TaskType.DO_WHILE,
         TaskType.TERMINATE,
         TaskType.SET_VARIABLE,
@@ -65,12 +68,14 @@ def decide(
     operation: Operation | None = None,
     *,
     owned: bool = False,
+    active_domains: Mapping[str, frozenset[str]] | None = None,
 ) -> Decision:
     """The next state of ``workflow`` and what must happen outside; ``workflow`` is not changed
     (unless ``owned``: a caller that just decoded it may let decide work on it, saving a copy).
+    ``active_domains``: by task type, the domains a worker polled lately (for ``taskToDomain``).
     Raises ``Conflict`` when ``operation`` does not fit the workflow's state."""
     working = workflow if owned else copy.deepcopy(workflow)
-    run = DecideRun(working, definition, task_defs, now_ms, javascript)
+    run = DecideRun(working, definition, task_defs, now_ms, javascript, active_domains)
     return run.decide(events, operation)
 
 
@@ -108,8 +113,10 @@ class DecideRun:
         task_defs: Mapping[str, TaskDef],
         now_ms: int,
         javascript: Evaluator,
+        active_domains: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
         self.wf = workflow
+        self.active_domains = active_domains or {}
         self.definition = definition
         self.layout: Layout = layout(definition)
         self.task_defs = task_defs
@@ -136,15 +143,20 @@ class DecideRun:
             if not any(not t.retried for t in wf.tasks):
                 self.changed()
                 self.factory.schedule(self.definition.tasks[0], 0)
+            more = False
             for _ in range(MAX_PASSES):
-                if wf.status is not WorkflowStatus.RUNNING or not self.step():
+                more = wf.status is WorkflowStatus.RUNNING and self.step()
+                if not more:
                     break
             if wf.status is WorkflowStatus.RUNNING and self.all_done():
                 self.complete()
+        else:
+            more = False
         if wf.status.terminal:
             self.tell_others()
         else:
-            self.out.next_due_ms = self.next_due()
+            # out of passes with work left (a long loop of system tasks): decide again now
+            self.out.next_due_ms = self.now if more else self.next_due()
         return self.out
 
     def changed(self) -> None:
@@ -233,7 +245,7 @@ class DecideRun:
                 self.release_slot(task)  # only IN_PROGRESS tasks count against the limit
             return
         if queued and task.status is TaskStatus.SCHEDULED:
-            self.out.removals.append(Removal(task.task_type, task.task_id))
+            self.out.removals.append(Removal(queue_name(task.task_type, task.domain), task.task_id))
         self.finish(task, status, at)
 
     def apply_child(self, task: Task, event: Mapping[str, Any], at: int) -> None:
@@ -252,7 +264,14 @@ class DecideRun:
         return kind in QUEUED_TYPES
 
     def push_of(self, task: Task, delay_ms: int) -> Push:
-        return Push(task.task_type, task.task_id, max(0, delay_ms), self.wf.priority)
+        queue = queue_name(task.task_type, task.domain)
+        return Push(queue, task.task_id, max(0, delay_ms), self.wf.priority)
+
+    def assign_domain(self, task: Task) -> None:
+        """Sends a worker task to its domain, as the workflow's taskToDomain says."""
+        if self.wf.task_to_domain:
+            choices = domain_choices(task.task_type, self.wf.task_to_domain)
+            task.domain = pick_domain(choices, self.active_domains.get(task.task_type, ()))
 
     def task_def(self, task: Task) -> TaskDef | None:
         wt = workflow_task_of(self, task)
@@ -315,7 +334,7 @@ class DecideRun:
         if tdef.timeout_policy is TaskTimeoutPolicy.ALERT_ONLY:
             return False
         if task.status is TaskStatus.SCHEDULED:
-            self.out.removals.append(Removal(task.task_type, task.task_id))
+            self.out.removals.append(Removal(queue_name(task.task_type, task.domain), task.task_id))
         task.reason_for_incompletion = f"{what} timed out"
         self.finish(task, TaskStatus.TIMED_OUT)
         if tdef.timeout_policy is TaskTimeoutPolicy.TIME_OUT_WF:
@@ -407,22 +426,37 @@ class DecideRun:
             if task.status.terminal:
                 continue
             if self.is_queued(task) and task.status is TaskStatus.SCHEDULED:
-                self.out.removals.append(Removal(task.task_type, task.task_id))
+                self.out.removals.append(
+                    Removal(queue_name(task.task_type, task.domain), task.task_id)
+                )
             if task.task_type == TaskType.SUB_WORKFLOW and task.sub_workflow_id:
                 self.out.terminate_children.append(task.sub_workflow_id)
             self.finish(task, TaskStatus.CANCELED)
 
-    def start_failure_workflow(self) -> None:
-        name = self.definition.failure_workflow
+    def failure_workflow_name(self) -> str:
+        """The failure workflow's name: as written, ``${workflow.input.x}`` resolved, or
+        Conductor's older ``$workflow.input.x`` (the workflow input named by its third part)."""
+        name = self.definition.failure_workflow.strip()
         if name.startswith("${"):
-            name = str(self.factory.resolve(name) or "")
+            return str(self.factory.resolve(name) or "")
+        if name.startswith("$"):
+            parts = name.split(".")
+            value = self.wf.input.get(parts[2]) if len(parts) == 3 else None
+            return str(value) if value else ""
+        return name
+
+    def start_failure_workflow(self) -> None:
+        name = self.failure_workflow_name()
         if not name:
             return
         wf = self.wf
+        failure_id = f"{wf.workflow_id}-failure-{wf.task_counter}"
+        wf.output = {**wf.output, "conductor.failure_workflow": failure_id}
+        version = self.definition.raw.get("failureWorkflowVersion")
         self.out.failure_workflow = ChildStart(
-            workflow_id=f"{wf.workflow_id}-failure-{wf.task_counter}",
+            workflow_id=failure_id,
             name=name,
-            version=None,
+            version=version if isinstance(version, int) and not isinstance(version, bool) else None,
             input={  # Conductor's: the failed workflow's input plus what went wrong
                 **wf.input,
                 "workflowId": wf.workflow_id,
@@ -515,6 +549,7 @@ __all__ = [
     "Evaluator",
     "Operation",
     "ParentNotice",
+    "Publish",
     "Push",
     "Removal",
     "WorkflowTask",

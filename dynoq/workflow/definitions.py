@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 
 from dynoq.errors import InvalidDefinition
 from dynoq.workflow.expressions import expression_problems, key_path, with_placeholders
-from dynoq.workflow.javascript import syntax_problem
+from dynoq.workflow.javascript import lambda_source, syntax_problem
+from dynoq.workflow.transforms import jq_problem, sink_problem
 
 
 class TaskType(StrEnum):
@@ -36,6 +37,15 @@ class TaskType(StrEnum):
     SET_VARIABLE = "SET_VARIABLE"
     FORK_JOIN_DYNAMIC = "FORK_JOIN_DYNAMIC"
     DYNAMIC = "DYNAMIC"
+    JSON_JQ_TRANSFORM = "JSON_JQ_TRANSFORM"
+    LAMBDA = "LAMBDA"  # Conductor's older INLINE: ``scriptExpression`` is a function body
+    EVENT = "EVENT"
+    HUMAN = "HUMAN"
+    START_WORKFLOW = "START_WORKFLOW"
+    NOOP = "NOOP"
+    EXCLUSIVE_JOIN = "EXCLUSIVE_JOIN"
+    KAFKA_PUBLISH = "KAFKA_PUBLISH"
+    HTTP_POLL = "HTTP_POLL"
 
 
 class RetryLogic(StrEnum):
@@ -106,9 +116,12 @@ class WorkflowTask:
     join_on: tuple[str, ...] = ()
     dynamic_fork_tasks_param: str = ""
     dynamic_fork_tasks_input_param_name: str = ""
+    default_exclusive_join_task: tuple[str, ...] = ()  # EXCLUSIVE_JOIN
     # DO_WHILE
     loop_condition: str = ""
     loop_over: tuple[WorkflowTask, ...] = ()
+    items: str = ""  # an expression giving the list to iterate over
+    sink: str = ""  # EVENT
     # SUB_WORKFLOW: {"name", "version"?, "workflowDefinition"?, "taskToDomain"?}
     sub_workflow_param: dict[str, Any] = field(default_factory=dict)
     # DYNAMIC
@@ -138,6 +151,7 @@ class WorkflowDef:
     failure_workflow: str = ""
     restartable: bool = True
     variables: dict[str, Any] = field(default_factory=dict)
+    input_template: dict[str, Any] = field(default_factory=dict)  # defaults of missing inputs
     schema_version: int = 2
     owner_email: str = ""
     create_time: int = 0
@@ -146,6 +160,31 @@ class WorkflowDef:
 
 
 Problem = tuple[str, str]
+
+# Conductor fields that change how a workflow runs and that dynoq does not implement: a
+# definition setting one is refused, naming it, rather than accepted and run differently.
+_UNSUPPORTED_TASK_FIELDS = {
+    "permissive": "permissive tasks",
+    "onStateChange": "onStateChange events",
+    "cacheConfig": "task output caching (cacheConfig)",
+    "dynamicForkJoinTasksParam": "the legacy dynamicForkJoinTasksParam (use dynamicForkTasksParam)",
+}
+_UNSUPPORTED_WORKFLOW_FIELDS = {
+    "rateLimitConfig": "workflow rate limits (rateLimitConfig)",
+}
+_UNSUPPORTED_TASK_DEF_FIELDS = {
+    "totalTimeoutSeconds": "totalTimeoutSeconds",
+    "isolationGroupId": "isolation groups (isolationGroupId)",
+    "executionNameSpace": "execution namespaces (executionNameSpace)",
+    "backoffJitterMs": "retry jitter (backoffJitterMs)",
+}
+
+
+def _unsupported(read: _Reader, fields: Mapping[str, str]) -> None:
+    for key, feature in fields.items():
+        if read.doc.get(key):  # unset, null, false, 0, "" and {} all mean "not used"
+            read.problem(key, f"{feature} is not supported by dynoq")
+
 
 _SWITCH_EVALUATORS = ("value-param", "javascript")
 _SCRIPT_EVALUATORS = ("javascript", "graaljs")
@@ -197,6 +236,9 @@ _WORKFLOW_TASK_FIELDS = {
     "dynamicForkTasksInputParamName": "dynamic_fork_tasks_input_param_name",
     "loopCondition": "loop_condition",
     "loopOver": "loop_over",
+    "items": "items",
+    "sink": "sink",
+    "defaultExclusiveJoinTask": "default_exclusive_join_task",
     "subWorkflowParam": "sub_workflow_param",
     "dynamicTaskNameParam": "dynamic_task_name_param",
 }
@@ -213,6 +255,7 @@ _WORKFLOW_DEF_FIELDS = {
     "failureWorkflow": "failure_workflow",
     "restartable": "restartable",
     "variables": "variables",
+    "inputTemplate": "input_template",
     "schemaVersion": "schema_version",
     "ownerEmail": "owner_email",
     "createTime": "create_time",
@@ -350,7 +393,7 @@ def _object(doc: Any, path: str, problems: list[Problem]) -> Mapping[str, Any] |
 
 
 def _task_def(
-    doc: Any, path: str, problems: list[Problem], default_name: str = ""
+    doc: Any, path: str, problems: list[Problem], default_name: str = "", embedded: bool = False
 ) -> TaskDef | None:
     obj = _object(doc, path, problems)
     if obj is None:
@@ -381,7 +424,8 @@ def _task_def(
         create_time=read.integer("createTime", 0),
         update_time=read.integer("updateTime", 0),
     )
-    if 0 < task_def.timeout_seconds < task_def.response_timeout_seconds:
+    _unsupported(read, _UNSUPPORTED_TASK_DEF_FIELDS)
+    if not embedded and 0 < task_def.timeout_seconds < task_def.response_timeout_seconds:
         read.problem(
             "responseTimeoutSeconds",
             f"must not exceed timeoutSeconds ({task_def.timeout_seconds}),"
@@ -417,7 +461,7 @@ class _Tree:
             for index, ref in enumerate(join_on):
                 if ref not in self.refs:
                     self.problems.append(
-                        (f"{path}.joinOn[{index}]", f"no task has the reference name {ref!r}")
+                        (f"{path}[{index}]", f"no task has the reference name {ref!r}")
                     )
 
 
@@ -448,6 +492,7 @@ def _workflow_def(
         failure_workflow=read.text("failureWorkflow"),
         restartable=read.flag("restartable", True),
         variables=read.mapping("variables"),
+        input_template=read.mapping("inputTemplate"),
         schema_version=read.integer("schemaVersion", 2),
         owner_email=read.text("ownerEmail"),
         create_time=read.integer("createTime", 0),
@@ -455,11 +500,18 @@ def _workflow_def(
         raw=copy.deepcopy(dict(obj)),
     )
     if workflow.schema_version != 2:
+        # Conductor's own check (@Min(2) @Max(2) on WorkflowDef.schemaVersion), same words
+        version = workflow.schema_version
+        read.problem("schemaVersion", f"workflowDef schemaVersion: {version} is only supported")
+    _unsupported(read, _UNSUPPORTED_WORKFLOW_FIELDS)
+    # Conductor's enforceSchema defaults to true; it only matters with a schema to enforce
+    if obj.get("enforceSchema", True) and (obj.get("inputSchema") or obj.get("outputSchema")):
         read.problem(
-            "schemaVersion", f"only schemaVersion 2 is supported, not {workflow.schema_version}"
+            "enforceSchema", "schema enforcement (enforceSchema) is not supported by dynoq"
         )
     _expressions(workflow.output_parameters, f"{path}.outputParameters", problems)
     _expressions(workflow.failure_workflow, f"{path}.failureWorkflow", problems)
+    read.optional_integer("failureWorkflowVersion")
     return workflow
 
 
@@ -517,11 +569,15 @@ def _workflow_task(doc: Any, path: str, tree: _Tree) -> WorkflowTask | None:
         dynamic_fork_tasks_input_param_name=read.text("dynamicForkTasksInputParamName"),
         loop_condition=read.text("loopCondition"),
         loop_over=_task_list(read.items("loopOver"), f"{path}.loopOver", tree),
+        items=read.text("items"),
+        sink=read.text("sink"),
+        default_exclusive_join_task=read.texts("defaultExclusiveJoinTask"),
         sub_workflow_param=read.mapping("subWorkflowParam"),
         dynamic_task_name_param=read.text("dynamicTaskNameParam"),
         raw=copy.deepcopy(dict(obj)),
     )
     _expressions(task.input_parameters, f"{path}.inputParameters", tree.problems)
+    _unsupported(read, _UNSUPPORTED_TASK_FIELDS)
     _CHECKS.get(task.type, _no_check)(task, read, tree)
     return task
 
@@ -548,7 +604,10 @@ def _inline_task_def(
     doc = obj.get("taskDefinition")
     if doc is None:
         return None
-    return _task_def(doc, f"{path}.taskDefinition", problems, default_name=name or "inline")
+    # Conductor does not validate an embedded TaskDef as a registered one: no timeout check
+    return _task_def(
+        doc, f"{path}.taskDefinition", problems, default_name=name or "inline", embedded=True
+    )
 
 
 def _decision_cases(read: _Reader, tree: _Tree) -> dict[str, tuple[WorkflowTask, ...]]:
@@ -637,10 +696,90 @@ def _check_inline(task: WorkflowTask, read: _Reader, tree: _Tree) -> None:
 def _check_do_while(task: WorkflowTask, read: _Reader, tree: _Tree) -> None:
     if not task.loop_over:
         read.problem("loopOver", "a DO_WHILE needs at least one task in loopOver")
-    if not task.loop_condition.strip():
-        read.problem("loopCondition", "a DO_WHILE needs a loopCondition")
-    else:
+    if task.loop_condition.strip():
         _check_script(task.loop_condition, read, "loopCondition")
+    elif not task.items.strip():
+        read.problem("loopCondition", "a DO_WHILE needs a loopCondition (or items to iterate)")
+    _expressions(task.items, f"{read.path}.items", tree.problems)
+    keep = task.input_parameters.get("keepLastN")
+    if keep is not None and (not isinstance(keep, int) or isinstance(keep, bool) or keep < 1):
+        read.problem("inputParameters.keepLastN", f"must be a positive integer, not {keep!r}")
+
+
+def _template_has(task: WorkflowTask, tree: _Tree, key: str) -> bool:
+    """Whether the task's input (or its TaskDef's inputTemplate, when known) gives ``key``."""
+    if key in task.input_parameters:
+        return True
+    tdef = task.task_definition or (tree.task_defs or {}).get(task.name)
+    # registered TaskDefs are not known at registration: assume the template may give it
+    return (tdef is not None and key in tdef.input_template) or (
+        tdef is None and tree.task_defs is None and task.task_definition is None
+    )
+
+
+def _check_json_jq(task: WorkflowTask, read: _Reader, tree: _Tree) -> None:
+    query = task.input_parameters.get("queryExpression")
+    if query is None:
+        if not _template_has(task, tree, "queryExpression"):
+            read.problem(
+                "inputParameters.queryExpression",
+                "a JSON_JQ_TRANSFORM needs inputParameters.queryExpression",
+            )
+        return
+    if not isinstance(query, str):
+        read.problem("inputParameters.queryExpression", f"must be a string, not {_describe(query)}")
+    elif "${" not in query:
+        problem = jq_problem(query)
+        if problem is not None:
+            read.problem("inputParameters.queryExpression", problem)
+
+
+def _check_lambda(task: WorkflowTask, read: _Reader, tree: _Tree) -> None:
+    script = task.input_parameters.get("scriptExpression")
+    if not isinstance(script, str) or not script.strip():
+        read.problem("inputParameters.scriptExpression", "a LAMBDA needs a scriptExpression")
+    else:
+        source = lambda_source(with_placeholders(script))
+        _check_script(source, read, "inputParameters.scriptExpression")
+
+
+def _check_event(task: WorkflowTask, read: _Reader, tree: _Tree) -> None:
+    if not task.sink.strip():
+        read.problem("sink", "an EVENT task needs a sink")
+        return
+    _expressions(task.sink, f"{read.path}.sink", tree.problems)
+    if "${" not in task.sink:
+        problem = sink_problem(task.sink)
+        if problem is not None:
+            read.problem("sink", problem)
+
+
+def _check_http_poll(task: WorkflowTask, read: _Reader, tree: _Tree) -> None:
+    request = task.input_parameters.get("http_request")
+    fields = {**task.input_parameters, **(request if isinstance(request, Mapping) else {})}
+    condition = fields.get("terminationCondition")
+    key = (
+        "http_request.terminationCondition"
+        if isinstance(request, Mapping)
+        else "terminationCondition"
+    )
+    if not isinstance(condition, str) or not condition.strip():
+        read.problem(f"inputParameters.{key}", "an HTTP_POLL needs a terminationCondition")
+    elif "${" not in condition:
+        _check_script(condition, read, f"inputParameters.{key}")
+    strategy = fields.get("pollingStrategy")
+    if strategy is not None and strategy not in ("FIXED", "LINEAR_BACKOFF", "EXPONENTIAL_BACKOFF"):
+        read.problem(
+            f"inputParameters.{key.replace('terminationCondition', 'pollingStrategy')}",
+            f"must be FIXED, LINEAR_BACKOFF or EXPONENTIAL_BACKOFF, not {strategy!r}",
+        )
+
+
+def _check_kafka_publish(task: WorkflowTask, read: _Reader, tree: _Tree) -> None:
+    if not _template_has(task, tree, "kafka_request"):
+        read.problem(
+            "inputParameters.kafka_request", "a KAFKA_PUBLISH needs inputParameters.kafka_request"
+        )
 
 
 def _check_fork_join(task: WorkflowTask, read: _Reader, tree: _Tree) -> None:
@@ -649,7 +788,11 @@ def _check_fork_join(task: WorkflowTask, read: _Reader, tree: _Tree) -> None:
 
 
 def _check_join(task: WorkflowTask, read: _Reader, tree: _Tree) -> None:
-    tree.joins.append((read.path, task.join_on))
+    tree.joins.append((f"{read.path}.joinOn", task.join_on))
+    if task.type is TaskType.EXCLUSIVE_JOIN and task.default_exclusive_join_task:
+        tree.joins.append(
+            (f"{read.path}.defaultExclusiveJoinTask", task.default_exclusive_join_task)
+        )
 
 
 def _check_sub_workflow(task: WorkflowTask, read: _Reader, tree: _Tree) -> None:
@@ -673,6 +816,20 @@ def _check_dynamic(task: WorkflowTask, read: _Reader, tree: _Tree) -> None:
 
 
 def _check_fork_join_dynamic(task: WorkflowTask, read: _Reader, tree: _Tree) -> None:
+    inputs = task.input_parameters
+    if "forkTaskWorkflow" in inputs:
+        read.problem(
+            "inputParameters.forkTaskWorkflow",
+            "forking sub-workflows (forkTaskWorkflow) is not supported by dynoq",
+        )
+    kind = inputs.get("forkTaskType")
+    if kind is not None and kind != "SIMPLE":
+        read.problem(
+            "inputParameters.forkTaskType",
+            f"forkTaskType {kind!r} is not supported by dynoq (only SIMPLE tasks are forked)",
+        )
+    if "forkTaskInputs" in inputs:
+        return  # the newer form: forkTaskName (or the fork's reference) with a list of inputs
     if not task.dynamic_fork_tasks_param:
         read.problem("dynamicForkTasksParam", "a FORK_JOIN_DYNAMIC needs dynamicForkTasksParam")
 
@@ -706,6 +863,12 @@ _CHECKS: dict[TaskType, Callable[[WorkflowTask, _Reader, _Tree], None]] = {
     TaskType.DYNAMIC: _check_dynamic,
     TaskType.FORK_JOIN_DYNAMIC: _check_fork_join_dynamic,
     TaskType.TERMINATE: _check_terminate,
+    TaskType.JSON_JQ_TRANSFORM: _check_json_jq,
+    TaskType.LAMBDA: _check_lambda,
+    TaskType.EVENT: _check_event,
+    TaskType.KAFKA_PUBLISH: _check_kafka_publish,
+    TaskType.HTTP_POLL: _check_http_poll,
+    TaskType.EXCLUSIVE_JOIN: _check_join,
 }
 
 

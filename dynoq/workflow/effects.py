@@ -16,12 +16,13 @@ from dynoq.workflow.model import Task, TaskStatus, Workflow, WorkflowStatus
 from dynoq.workflow.structure import Layout
 
 # task types whose work happens in a worker, found through a queue named after the task type
-QUEUED_TYPES = frozenset({TaskType.SIMPLE, TaskType.DYNAMIC, TaskType.HTTP})
+QUEUED_TYPES = frozenset({TaskType.SIMPLE, TaskType.DYNAMIC, TaskType.HTTP, TaskType.HTTP_POLL})
 
 
 @dataclass(frozen=True, slots=True)
 class Push:
-    """Push (or replace) the message of a task on the queue of its type."""
+    """Push (or replace) the message of a task on the queue of its type (``task_type`` is the
+    queue's name: ``<domain>:<task type>`` for a task in a domain)."""
 
     task_type: str
     task_id: str
@@ -51,6 +52,18 @@ class ChildStart:
     parent_workflow_task_id: str
     definition: dict[str, Any] | None = None
     task_to_domain: dict[str, str] = field(default_factory=dict)
+    # (workflow id, task id) of the START_WORKFLOW task that ends as this start goes
+    started_by: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Publish:
+    """Publish an EVENT task's message onto a dynoq queue (the message id is the task id, so
+    carrying it out twice publishes it once)."""
+
+    queue: str
+    message_id: str
+    document: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +98,7 @@ class Decision:
     pushes: list[Push] = field(default_factory=list)
     removals: list[Removal] = field(default_factory=list)
     children: list[ChildStart] = field(default_factory=list)
+    publishes: list[Publish] = field(default_factory=list)
     terminate_children: list[str] = field(default_factory=list)
     parent_notice: ParentNotice | None = None
     failure_workflow: ChildStart | None = None
@@ -141,6 +155,7 @@ class Run(Protocol):
     def changed(self) -> None: ...
     def is_queued(self, task: Task) -> bool: ...
     def push_of(self, task: Task, delay_ms: int) -> Push: ...
+    def assign_domain(self, task: Task) -> None: ...
     def task_def(self, task: Task) -> TaskDef | None: ...
     def finish(self, task: Task, status: TaskStatus, at: int | None = None) -> None: ...
     def schedule_next(self, task: Task) -> None: ...

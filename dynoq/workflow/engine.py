@@ -14,7 +14,8 @@ from typing import Any
 
 from dynoq.backend.connect import AsyncClient, async_client
 from dynoq.backend.queue import AsyncQueue
-from dynoq.core.models import Message
+from dynoq.core.models import Message, unsendable
+from dynoq.errors import InvalidArgument
 from dynoq.workflow.definitions import TaskDef, WorkflowDef
 from dynoq.workflow.effects import Decision, Operation
 from dynoq.workflow.executions import Executions
@@ -76,7 +77,7 @@ class WorkflowEngine:
     @classmethod
     def from_url(cls, url: str, namespace: str = "dynoq", **options: Any) -> WorkflowEngine:
         """An engine on its own client for the Redis at ``url``, closed with the engine."""
-        engine = cls(async_client(url, bounded=False), namespace, **options)
+        engine = cls(async_client(url, bounded=False, pipelined=True), namespace, **options)
         engine._owns_client = True
         return engine
 
@@ -101,6 +102,8 @@ class WorkflowEngine:
         self, definition: dict[str, Any] | WorkflowDef, *, overwrite: bool = True
     ) -> WorkflowDef:
         """Validates and stores a workflow definition; Conflict if it exists and not overwrite."""
+        if not isinstance(definition, WorkflowDef):
+            check_sendable(definition=definition)
         return await self.metadata.register_workflow_def(definition, overwrite=overwrite)
 
     async def get_workflow_def(self, name: str, version: int | None = None) -> WorkflowDef:
@@ -119,6 +122,8 @@ class WorkflowEngine:
         self, definitions: Iterable[dict[str, Any] | TaskDef]
     ) -> list[TaskDef]:
         """Creates or replaces each task definition, all validated before any is stored."""
+        definitions = list(definitions)
+        check_sendable(definitions=[d for d in definitions if not isinstance(d, TaskDef)])
         return await self.metadata.register_task_defs(definitions)
 
     async def get_task_def(self, name: str) -> TaskDef:
@@ -162,6 +167,16 @@ class WorkflowEngine:
         parent: tuple[str, str] | None = None,
     ) -> str:
         """Starts a workflow; its id (or the existing one's for a known idempotency key)."""
+        check_sendable(
+            name=name,
+            input=input,
+            correlation_id=correlation_id,
+            idempotency_key=idempotency_key,
+            task_to_domain=task_to_domain,
+            workflow_def=workflow_def,
+            created_by=created_by,
+            workflow_id=workflow_id,
+        )
         return await self.executor.start_workflow(
             name,
             input,
@@ -298,6 +313,14 @@ class WorkflowEngine:
 
     async def update_task(self, result: TaskResult) -> Task:
         """Records a worker's result; the task's identity and status after the update."""
+        check_sendable(
+            task_id=result.task_id,
+            workflow_instance_id=result.workflow_instance_id,
+            output_data=result.output_data,
+            reason_for_incompletion=result.reason_for_incompletion,
+            worker_id=result.worker_id,
+            logs=result.logs,
+        )
         return await self.workers.update_task(result)
 
     async def get_task(self, task_id: str) -> Task:
@@ -319,3 +342,12 @@ class WorkflowEngine:
     async def poll_data(self, task_type: str) -> list[dict[str, Any]]:
         """[{"queueName", "domain", "workerId", "lastPollTime"}] per worker of a task type."""
         return await self.workers.poll_data(task_type)
+
+
+def check_sendable(**fields: Any) -> None:
+    """InvalidArgument, before anything is written, for a value Redis cannot be sent (a lone
+    surrogate in a string, nesting too deep for msgpack)."""
+    found = unsendable(fields)
+    if found is not None:
+        path, problem = found
+        raise InvalidArgument(f"{path} {problem}", field=path)

@@ -14,6 +14,7 @@ How state changes stay safe with any number of API servers and deciders:
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import time
 import uuid
@@ -23,10 +24,11 @@ from dynoq.core.models import Message
 from dynoq.errors import Conflict, DynoqError, InvalidArgument, NotFound
 from dynoq.workflow.decide import current_view, decide
 from dynoq.workflow.definitions import WorkflowDef, parse_workflow_def, workflow_def_to_doc
-from dynoq.workflow.effects import ChildStart, Decision, Operation
+from dynoq.workflow.domains import ANY_TASK, active_domains, queue_name
+from dynoq.workflow.effects import ChildStart, Decision, Operation, Publish
 from dynoq.workflow.executions import Executions
 from dynoq.workflow.javascript import JavaScript
-from dynoq.workflow.metadata import Metadata
+from dynoq.workflow.metadata import Metadata, task_def_names
 from dynoq.workflow.model import Task, TaskStatus, Workflow, WorkflowStatus
 from dynoq.workflow.observer import NOBODY, WorkflowObserver, changes
 from dynoq.workflow.queues import LOCK_LEASE_MS, WorkflowQueues, now_ms, task_payload
@@ -95,7 +97,8 @@ class Executor:
             workflow_id=new_id,
             workflow_name=definition.name,
             workflow_version=definition.version,
-            input=dict(input or {}),
+            # the definition's inputTemplate gives the inputs the caller left out
+            input={**copy.deepcopy(definition.input_template), **(input or {})},
             variables=dict(definition.variables),
             correlation_id=correlation_id or "",
             priority=priority,
@@ -111,8 +114,16 @@ class Executor:
             parent_workflow_task_id=parent[1] if parent else "",
         )
         # decided before it is stored: nobody can know the id yet, so no lock is needed
+        task_defs = await self.metadata.task_defs(task_def_names(definition))
         decision = decide(
-            workflow, definition, await self.metadata.task_defs(), [], now, self.js, owned=True
+            workflow,
+            definition,
+            task_defs,
+            [],
+            now,
+            self.js,
+            owned=True,
+            active_domains=await self._active_domains(workflow, definition),
         )
         if not await self.store.create(decision.workflow):
             return new_id  # a sub-workflow or failure workflow started before: same id, same one
@@ -235,15 +246,17 @@ class Executor:
                 doc = workflow_def_to_doc(definition)
                 state.workflow_definition = doc
                 state.definition_key = await self.metadata.snapshot_key(definition, doc)
+            definition = definition or await self.metadata.definition_of(state)
             decision = decide(
                 state,
-                definition or await self.metadata.definition_of(state),
-                await self.metadata.task_defs(),
+                definition,
+                await self.metadata.task_defs(task_def_names(definition, state)),
                 events,
                 now_ms(),
                 self.js,
                 operation,
                 owned=True,
+                active_domains=await self._active_domains(state, definition),
             )
             wf = decision.workflow
             if decision.changed or events:
@@ -270,8 +283,12 @@ class Executor:
                 await self.queues.wake(workflow_id, state.priority if state else 0)
 
     async def _carry_out(self, decision: Decision, entry: Message | None) -> None:
-        """Everything a saved decision asks of the world outside the workflow."""
+        """Everything a saved decision asks of the world outside the workflow. Without an
+        ``entry`` the decider entry is pushed first: pushed after the task messages, it would
+        replace the entry a fast worker's result had just woken (and postpone that result)."""
         wf = decision.workflow
+        if entry is None:
+            await self._rearm(wf, decision, None)
         await self._push_tasks(decision)
         await self.store.release_slots(decision.released)
         for child in decision.children:
@@ -295,7 +312,33 @@ class Executor:
                 await self.queues.wake(n.parent_workflow_id, 0)
         if decision.failure_workflow is not None:
             await self._start_child(decision.failure_workflow)
-        await self._rearm(wf, decision, entry)
+        for publish in decision.publishes:
+            await self._publish(publish)
+        if entry is not None:
+            await self._rearm(wf, decision, entry)
+
+    async def _active_domains(
+        self, workflow: Workflow, definition: WorkflowDef
+    ) -> dict[str, frozenset[str]]:
+        """For a workflow with taskToDomain: by task type, the domains polled lately (read
+        only for such workflows, and only for the task types its mapping can apply to)."""
+        mapping = workflow.task_to_domain
+        if not mapping:
+            return {}
+        types = set(mapping) - {ANY_TASK}
+        if ANY_TASK in mapping:
+            types |= task_def_names(definition, workflow)
+        now = now_ms()
+        return {t: active_domains(await self.store.poll_data(t), now) for t in sorted(types)}
+
+    async def _publish(self, publish: Publish) -> None:
+        """An EVENT task's message onto its queue; the task id as message id, so a decision
+        carried out again replaces the message instead of adding a second."""
+        try:
+            queue = self.queues.sink(publish.queue)
+            await queue.push(Message(publish.message_id, payload=publish.document))
+        except DynoqError as exc:
+            log.error("could not publish event %s: %s", publish.document.get("event"), exc)
 
     async def _push_tasks(self, decision: Decision) -> None:
         by_id = {t.task_id: t for t in decision.workflow.tasks}
@@ -334,6 +377,9 @@ class Executor:
                 parent=parent,
             )
         except DynoqError as exc:
+            if child.started_by is not None:
+                await self._tell_starter(child, TaskStatus.FAILED, f"{exc}")
+                return
             if parent is None:
                 log.error("could not start workflow %s: %s", child.name, exc)
                 return
@@ -347,6 +393,26 @@ class Executor:
             }
             await self.store.post(parent[0], event)
             await self.queues.wake(parent[0])
+
+        else:
+            if child.started_by is not None:
+                await self._tell_starter(child, TaskStatus.COMPLETED, "")
+
+    async def _tell_starter(self, child: ChildStart, status: TaskStatus, reason: str) -> None:
+        """Ends the START_WORKFLOW task that asked for this start, as the start went."""
+        assert child.started_by is not None
+        workflow_id, task_id = child.started_by
+        event = {
+            "kind": "update",
+            "taskId": task_id,
+            "status": str(status),
+            "outputData": {"workflowId": child.workflow_id} if not reason else {},
+            "reasonForIncompletion": reason,
+            "time": now_ms(),
+        }
+        outcome, _ = await self.store.post_result(workflow_id, task_id, event)
+        if outcome == 3:
+            await self.queues.wake(workflow_id)
 
     async def _rearm(self, wf: Workflow, decision: Decision, entry: Message | None) -> None:
         """Sets the workflow's decider entry to its next deadline, or drops it once there is
@@ -409,7 +475,7 @@ class Executor:
             for task in view.tasks:
                 if not (_waits_on_queue(task) and _queued_since(task) < old):
                     continue
-                queue = self.queues.task(task.task_type)
+                queue = self.queues.task(queue_name(task.task_type, task.domain))
                 if not await queue.contains(task.task_id):
                     payload = task_payload(task)
                     await queue.push(Message(task.task_id, payload, priority=view.priority))

@@ -8,6 +8,9 @@ replaced by text: strings as they are, every other value as compact JSON, so Non
 Paths read the context dict the caller builds (``workflow.input.x``, ``ref.output.a.b[0].c``,
 ``workflow.variables.z``), with an optional leading ``$.``, bracket keys (``a['b']``, ``a["b"]``)
 and list indices (``[0]``). A missing segment anywhere gives None; resolution never raises.
+Any other JSONPath (deep scan ``..``, wildcards ``[*]``, filters ``[?(@.a > 1)]``, negative
+indices, slices, unions) is evaluated by python-jsonpath, giving what Jayway JsonPath (Conductor's)
+gives: the value for a path that names one place, a list of the matches for any other.
 Unclosed or malformed expressions are reported by :func:`expression_problems`; at resolution an
 unclosed ``${`` stays literal text and a malformed path resolves to None.
 """
@@ -22,11 +25,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import jsonpath
+
 Segment = str | int
 
 _BARE_NAME = re.compile(r"[^.\[\]\s'\"]+")
 _INDEX = re.compile(r"\[(\d+)\]")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_FUNCTION_CALL = re.compile(r"\.[A-Za-z_]\w*\(\)$")  # Jayway's functions end a path
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +42,8 @@ class _Expr:
     source: str
     path: tuple[Segment, ...] | None
     error: str | None
+    query: jsonpath.JSONPath | None = None  # a JSONPath beyond plain keys and indices
+    length: bool = False  # Jayway's ``.length()`` (or ``.size()``) ends the path
 
 
 _Part = str | _Expr
@@ -95,15 +103,44 @@ def _resolve_string(text: str, context: Mapping[str, Any]) -> Any:
     if "$" not in text:
         return text
     parts = _parse_string(text)
-    if len(parts) == 1 and isinstance(parts[0], _Expr):
+    if len(parts) == 1 and isinstance(parts[0], _Expr) and not _deferred(parts[0]):
         return copy.deepcopy(_evaluate(parts[0], context))
     return "".join(
-        part if isinstance(part, str) else _as_text(_evaluate(part, context)) for part in parts
+        part if isinstance(part, str) else _deferred_or_text(part, context) for part in parts
     )
 
 
+# ${workflow.env.X} and ${workflow.secrets.X} stay as they are: they are filled in when the
+# task is handed to its worker (dynoq.workflow.variables), so no stored document holds them
+_DEFERRED = ("env", "secrets")
+
+
+def _deferred(expr: _Expr) -> bool:
+    path = expr.path
+    return path is not None and len(path) > 2 and path[0] == "workflow" and path[1] in _DEFERRED
+
+
+def _deferred_or_text(expr: _Expr, context: Mapping[str, Any]) -> str:
+    if _deferred(expr):
+        return "${" + expr.source + "}"
+    return _as_text(_evaluate(expr, context))
+
+
 def _evaluate(expr: _Expr, context: Mapping[str, Any]) -> Any:
-    return None if expr.path is None else lookup(context, expr.path)
+    if expr.length:
+        inner = _evaluate(_Expr(expr.source, expr.path, None, expr.query), context)
+        return len(inner) if isinstance(inner, list | dict | str) else None
+    if expr.path is not None:
+        return lookup(context, expr.path)
+    if expr.query is not None:
+        try:
+            found = expr.query.findall(context)
+        except jsonpath.JSONPathError:
+            return None
+        if expr.query.singular_query():
+            return found[0] if found else None
+        return found
+    return None
 
 
 def _as_text(value: Any) -> str:
@@ -204,10 +241,30 @@ def _closing_brace(text: str, pos: int) -> int | None:
 
 
 def _parse_expr(source: str) -> _Expr:
+    body = source.strip()
+    for function in (".length()", ".size()"):
+        if body.endswith(function):
+            inner = _parse_expr(body.removesuffix(function))
+            return _Expr(source, inner.path, inner.error, inner.query, length=True)
+    if _FUNCTION_CALL.search(body):
+        return _Expr(source, None, "JSONPath functions other than length() are not supported")
     try:
         return _Expr(source, parse_path(source), None)
     except _PathError as exc:
-        return _Expr(source, None, str(exc))
+        simple_error = str(exc)
+    text = source.strip()
+    if text in ("", "$", "$."):
+        return _Expr(source, None, simple_error)
+    if not text.startswith("$"):
+        text = "$." + text  # as Jayway reads a path without its root
+    try:
+        query = jsonpath.compile(text)
+        if not isinstance(query, jsonpath.JSONPath):  # a union of paths: not Jayway's
+            return _Expr(source, None, "a union of JSONPaths ('|', '&') is not supported")
+        return _Expr(source, None, None, query)
+    except jsonpath.JSONPathError as exc:
+        message = str(exc).splitlines()[0] if str(exc) else simple_error
+        return _Expr(source, None, f"not a JSONPath dynoq reads ({message})")
 
 
 @lru_cache(maxsize=4096)

@@ -16,17 +16,20 @@ not delete is thrown away and a fresh one takes its place.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import re
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-from py_mini_racer import JSEvalException, JSOOMException, JSTimeoutException, MiniRacer
+from dynoq.errors import JavaScriptError
 
-from dynoq.errors import ScriptError
+if TYPE_CHECKING:
+    from py_mini_racer import MiniRacer
 
 _LOCATION = re.compile(r"^\S*:\d+: ")
 
@@ -52,9 +55,48 @@ _PRELUDE = r"""
     }
     return kept;
   };
+  // Conductor binds `$` to Java maps and lists, so scripts written for it call Java's methods
+  // on them: each object and array under `$` gets those as hidden own properties.
+  const hasOwn = Object.prototype.hasOwnProperty, ownKeys = Object.keys;
+  const isArray = Array.isArray;
+  const hide = function (target, name, value) {
+    if (!hasOwn.call(target, name)) define(target, name, { value: value, configurable: true });
+  };
+  const listMethods = {
+    get: function (i) { return this[i]; },
+    size: function () { return this.length; },
+    isEmpty: function () { return this.length === 0; },
+    contains: function (x) { return this.indexOf(x) >= 0; },
+  };
+  const mapMethods = {
+    get: function (k) { return hasOwn.call(this, k) ? this[k] : null; },
+    size: function () { return ownKeys(this).length; },
+    isEmpty: function () { return ownKeys(this).length === 0; },
+    containsKey: function (k) { return hasOwn.call(this, k); },
+    keySet: function () { return ownKeys(this); },
+    values: function () { return ownKeys(this).map((k) => this[k]); },
+  };
+  const javaLike = function (value) {
+    if (isArray(value)) {
+      for (const item of value) javaLike(item);
+      for (const name of keys(listMethods)) hide(value, name, listMethods[name]);
+    } else if (value !== null && typeof value === "object") {
+      for (const key of ownKeys(value)) javaLike(value[key]);
+      for (const name of keys(mapMethods)) hide(value, name, mapMethods[name]);
+      if (!hasOwn.call(value, "length")) {
+        define(value, "length", {
+          get: function () { return ownKeys(this).length; },
+          set: function (v) { define(this, "length", { value: v, writable: true,
+                                                       enumerable: true, configurable: true }); },
+          configurable: true,
+        });
+      }
+    }
+    return value;
+  };
   const run = function (source, bindings) {
     let value, kept = false;
-    try { value = runScript(source, parse(bindings)); } finally { kept = sweep(); }
+    try { value = runScript(source, javaLike(parse(bindings))); } finally { kept = sweep(); }
     const text = stringify(value);
     return (kept ? "!" : " ") + (text === undefined ? "null" : text);
   };
@@ -85,6 +127,17 @@ _PRELUDE = r"""
 """
 
 
+def _v8() -> ModuleType:
+    """mini-racer, imported on first use: without the workflow extra the rest of the package
+    (definitions, models, the UI's diagrams) still imports."""
+    try:
+        return importlib.import_module("py_mini_racer")
+    except ImportError as exc:
+        raise JavaScriptError(
+            "JavaScript needs the workflow extra: pip install 'dynoq[workflow]'"
+        ) from exc
+
+
 class JavaScript:
     """Evaluates JavaScript expressions with ``$`` bound, within a time and a memory limit."""
 
@@ -99,11 +152,11 @@ class JavaScript:
         try:
             payload = json.dumps(dict(bindings), allow_nan=False, separators=(",", ":"))
         except (TypeError, ValueError) as exc:
-            raise ScriptError(f"the bindings are not JSON: {exc}") from exc
+            raise JavaScriptError(f"the bindings are not JSON: {exc}") from exc
         call = f"__dynoq_run({json.dumps(expression)}, {json.dumps(payload)})"
         text = self._run(call)
         if not isinstance(text, str):
-            raise ScriptError(f"unexpected result from the script runner: {text!r}")
+            raise JavaScriptError(f"unexpected result from the script runner: {text!r}")
         if text.startswith("!"):
             self._discard()
         return json.loads(text[1:])
@@ -126,22 +179,23 @@ class JavaScript:
 
     def _run_here(self, code: str) -> Any:
         context = self._context()
+        v8 = _v8()
         try:
             return context.eval(code, timeout_sec=self.timeout, max_memory=self.max_memory_bytes)
-        except JSTimeoutException as exc:
+        except v8.JSTimeoutException as exc:
             self._discard()
-            raise ScriptError(f"the script timed out after {self.timeout:g} s") from exc
-        except JSOOMException as exc:
+            raise JavaScriptError(f"the script timed out after {self.timeout:g} s") from exc
+        except v8.JSOOMException as exc:
             self._discard()
             limit = self.max_memory_bytes / 2**20
-            raise ScriptError(f"the script reached its memory limit of {limit:g} MiB") from exc
-        except JSEvalException as exc:
-            raise ScriptError(_first_line(str(exc))) from exc
+            raise JavaScriptError(f"the script reached its memory limit of {limit:g} MiB") from exc
+        except v8.JSEvalException as exc:
+            raise JavaScriptError(_first_line(str(exc))) from exc
 
     def _context(self) -> MiniRacer:
         context: MiniRacer | None = getattr(self._local, "context", None)
         if context is None:
-            context = MiniRacer()
+            context = _v8().MiniRacer()
             context.eval(_PRELUDE)
             self._local.context = context
         return context
@@ -152,7 +206,7 @@ class JavaScript:
         if context is not None:
             # An interrupted evaluation reports back to the context's event loop a little
             # later; a last round trip lets that report land before the loop is closed.
-            with suppress(JSEvalException):
+            with suppress(_v8().JSEvalException):
                 context.eval("0", timeout_sec=self.timeout)
             context.close()
 
@@ -163,6 +217,12 @@ _shared = JavaScript()
 def syntax_problem(expression: str) -> str | None:
     """The JavaScript syntax error in the expression, or None (compile only, nothing runs)."""
     return _shared.syntax_problem(expression)
+
+
+def lambda_source(script: str) -> str:
+    """A LAMBDA's ``scriptExpression`` is a function body (it ends in ``return``), run as
+    Conductor runs it: wrapped in a function that is called."""
+    return "function scriptFun(){" + script + "\n} scriptFun();"
 
 
 def _first_line(message: str) -> str:

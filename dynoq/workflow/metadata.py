@@ -12,7 +12,9 @@ from typing import Any
 from dynoq.errors import Conflict, InvalidDefinition, NotFound
 from dynoq.workflow.definitions import (
     TaskDef,
+    TaskType,
     WorkflowDef,
+    iter_workflow_tasks,
     parse_task_def,
     parse_workflow_def,
     task_def_to_doc,
@@ -24,6 +26,21 @@ from dynoq.workflow.store import WorkflowStore
 
 DEFINITIONS_TTL_SECONDS = 1.0  # other processes' definition changes show within this
 MAX_CACHED_SNAPSHOTS = 1000
+MISS_REFRESH_SECONDS = 0.05  # a missing TaskDef is looked for again at most this often
+
+
+def task_def_names(definition: WorkflowDef, workflow: Workflow | None = None) -> set[str]:
+    """The TaskDefs a workflow may need: its worker tasks' names (dynamic ones included)."""
+    names = {
+        t.name
+        for t in iter_workflow_tasks(definition.tasks)
+        if t.type is TaskType.SIMPLE and t.task_definition is None
+    }
+    if workflow is not None:
+        names.update(
+            t.task_def_name for t in workflow.tasks if t.dynamic or t.status.terminal is False
+        )
+    return names
 
 
 class Metadata:
@@ -32,6 +49,7 @@ class Metadata:
         self._snapshots: dict[str, tuple[dict[str, Any], WorkflowDef]] = {}
         self._snapshot_keys: dict[tuple[str, int, int], str] = {}
         self._task_defs: tuple[float, dict[str, TaskDef]] = (0.0, {})
+        self._looked_for: dict[str, float] = {}  # missing TaskDef name -> when last read for it
         self._workflow_defs: dict[str, tuple[float, dict[int, WorkflowDef]]] = {}
 
     # -- workflow definitions ---------------------------------------------------------------
@@ -57,7 +75,12 @@ class Metadata:
         fetched_at, versions = self._workflow_defs.get(name, (0.0, {}))
         if time.monotonic() - fetched_at > DEFINITIONS_TTL_SECONDS:
             docs = await self.store.workflow_defs(name)
-            versions = {v: parse_workflow_def(d) for v, d in docs.items()}
+            # parsing is most of a start's CPU: an unchanged version keeps its parsed form
+            versions = self._workflow_defs.get(name, (0.0, {}))[1]
+            versions = {
+                v: versions[v] if v in versions and versions[v].raw == d else parse_workflow_def(d)
+                for v, d in docs.items()
+            }
             self._workflow_defs[name] = (time.monotonic(), versions)
         if not versions or (version is not None and version not in versions):
             which = f" version {version}" if version is not None else ""
@@ -117,10 +140,23 @@ class Metadata:
             raise NotFound(f"no task definition {name}")
         self._task_defs = (0.0, {})
 
-    async def task_defs(self) -> dict[str, TaskDef]:
-        """The task definitions, cached for a second."""
+    async def task_defs(self, needed: Iterable[str] = ()) -> dict[str, TaskDef]:
+        """The task definitions, cached for a second; read again at once (at most every
+        MISS_REFRESH_SECONDS) when one of the ``needed`` names is missing, so a TaskDef
+        registered by another process just before a workflow starts is the one it runs with."""
         fetched_at, defs = self._task_defs
-        if time.monotonic() - fetched_at > DEFINITIONS_TTL_SECONDS:
+        now = time.monotonic()
+        missing = [name for name in needed if name not in defs]
+        # a missing name is looked for at once the first time, then at most every
+        # MISS_REFRESH_SECONDS (a task type that never gets a TaskDef costs little)
+        looked = [self._looked_for.get(name, 0.0) for name in missing]
+        if now - fetched_at > DEFINITIONS_TTL_SECONDS or any(
+            now - at > MISS_REFRESH_SECONDS for at in looked
+        ):
+            for name in missing:
+                self._looked_for[name] = now
+            if len(self._looked_for) > MAX_CACHED_SNAPSHOTS:
+                self._looked_for.clear()
             defs = {n: parse_task_def(d) for n, d in (await self.store.task_defs()).items()}
             self._task_defs = (time.monotonic(), defs)
         return defs

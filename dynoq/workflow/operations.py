@@ -1,5 +1,6 @@
-"""The user's actions on a workflow (terminate, pause, resume, restart, retry, rerun, skip),
-applied inside a decide so they see the same state and hold the same lock as the decider."""
+"""The user's actions on a workflow (terminate, pause, resume, restart, retry, rerun, skip,
+update variables), applied inside a decide so they see the same state and hold the same lock
+as the decider."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from dynoq.errors import Conflict, InvalidArgument
 from dynoq.workflow.definitions import TaskType
+from dynoq.workflow.domains import queue_name
 from dynoq.workflow.effects import Operation, Removal, Run
 from dynoq.workflow.model import Task, TaskStatus, Workflow, WorkflowStatus
 from dynoq.workflow.structure import layout
@@ -156,7 +158,9 @@ def _skip(run: Run, params: dict[str, Any]) -> None:
         if existing.status.terminal:
             raise Conflict(f"task {ref} is already {existing.status}")
         if run.is_queued(existing) and existing.status is TaskStatus.SCHEDULED:
-            run.out.removals.append(Removal(existing.task_type, existing.task_id))
+            run.out.removals.append(
+                Removal(queue_name(existing.task_type, existing.domain), existing.task_id)
+            )
         existing.output_data = output
         run.finish(existing, TaskStatus.SKIPPED)
         return
@@ -178,6 +182,19 @@ def _skip(run: Run, params: dict[str, Any]) -> None:
     wf.tasks.append(placeholder)
 
 
+def _update_variables(run: Run, params: dict[str, Any]) -> None:
+    """Sets workflow variables; with ``append_array`` a list is appended to a list held."""
+    wf = run.wf
+    if wf.status.terminal:
+        raise Conflict(f"workflow {wf.workflow_id} is {wf.status}: its variables are final")
+    for name, value in dict(params.get("variables") or {}).items():
+        held = wf.variables.get(name)
+        if params.get("append_array") and isinstance(held, list) and isinstance(value, list):
+            wf.variables[name] = held + value
+        else:
+            wf.variables[name] = value
+
+
 _HANDLERS = {
     "terminate": _terminate,
     "pause": _pause,
@@ -186,4 +203,5 @@ _HANDLERS = {
     "retry": _retry,
     "rerun": _rerun,
     "skip": _skip,
+    "variables": _update_variables,
 }

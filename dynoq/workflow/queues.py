@@ -61,6 +61,20 @@ class WorkflowQueues:
             self._tasks[task_type] = queue
         return queue
 
+    def sink(self, name: str) -> AsyncQueue:
+        """The queue an EVENT task publishes to, named as its sink says (same namespace)."""
+        return self._named(name)
+
+    def _named(self, name: str) -> AsyncQueue:
+        queue = self._tasks.get("\0" + name)
+        if queue is None:
+            try:
+                queue = AsyncQueue(self.client, name, namespace=self.namespace, shards=self.shards)
+            except ValueError as exc:
+                raise InvalidArgument(f"bad queue name {name!r}: {exc}", field="sink") from exc
+            self._tasks["\0" + name] = queue
+        return queue
+
     async def wake(self, workflow_id: str, priority: int = 0) -> None:
         """Asks the deciders to look at the workflow now. A decider-queue entry that is being
         decided is left alone: its decider checks the inbox after re-arming it (see

@@ -18,8 +18,8 @@ from typing import Any
 import msgpack
 
 from dynoq.backend.connect import AsyncClient
-from dynoq.backend.runner import translated_errors
-from dynoq.backend.scripts import script_source
+from dynoq.backend.runner import AsyncScripts, translated_errors
+from dynoq.core.ops import ScriptCall
 from dynoq.workflow.model import SearchFilter, Workflow, WorkflowStatus
 
 SUMMARY_FIELDS = (
@@ -54,20 +54,7 @@ class WorkflowStore:
     def __init__(self, client: AsyncClient, namespace: str) -> None:
         self.client: Any = client
         self.ns = namespace
-        self._scripts = {
-            name: self.client.register_script(script_source(f"workflow/{name}"))
-            for name in (
-                "acquire",
-                "save",
-                "release",
-                "read",
-                "post",
-                "post_result",
-                "create",
-                "claim",
-                "claim_task",
-            )
-        }
+        self._scripts = AsyncScripts(client)
 
     # -- keys -------------------------------------------------------------------------------
     def keys(self, workflow_id: str) -> WorkflowKeys:
@@ -77,9 +64,18 @@ class WorkflowStore:
     def _index(self, *parts: str) -> str:
         return ":".join((self.ns, "wfidx", *parts))
 
+    def index_key(self, *parts: str) -> str:
+        """A search index (see the module docstring): ``index_key("type", name)``."""
+        return self._index(*parts)
+
+    @property
+    def summaries_key(self) -> str:
+        return f"{self.ns}:wfsummary"
+
     async def _script(self, name: str, keys: list[str], args: list[Any]) -> Any:
-        with translated_errors():
-            return await self._scripts[name](keys=keys, args=args)
+        """Runs ``lua/workflow/<name>.lua`` through the queue's runner (EVALSHA, EVAL on
+        NOSCRIPT), so a SCRIPT FLUSH never fails a call."""
+        return await self._scripts.run(ScriptCall(f"workflow/{name}", tuple(keys), tuple(args)))
 
     # -- one workflow -----------------------------------------------------------------------
     async def create(self, workflow: Workflow) -> bool:
@@ -363,9 +359,9 @@ class WorkflowStore:
             "lastPollTime": now_ms,
         }
         with translated_errors():
-            await self.client.hset(
-                f"{self.ns}:wfpolls:{task_type}", worker_id or "-", json.dumps(entry)
-            )
+            # one entry per worker and domain: a worker may poll several domains
+            field = f"{worker_id or '-'}\t{domain}" if domain else worker_id or "-"
+            await self.client.hset(f"{self.ns}:wfpolls:{task_type}", field, json.dumps(entry))
 
     async def poll_data(self, task_type: str) -> list[dict[str, Any]]:
         with translated_errors():
@@ -407,7 +403,8 @@ def summaries(workflow: Workflow, before: dict[str, str] | None) -> list[str]:
         pairs += ["", f"{workflow.status}\t{workflow.priority}"]
     for t in workflow.tasks:
         if before is None or before.get(t.task_id) != t.status:
-            pairs += [t.task_id, f"{t.status}\t{t.task_type}\t{t.task_def_name}"]
+            summary = f"{t.status}\t{t.task_type}\t{t.task_def_name}"
+            pairs += [t.task_id, f"{summary}\t{t.domain}" if t.domain else summary]
     return pairs
 
 

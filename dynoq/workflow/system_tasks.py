@@ -3,6 +3,13 @@
 An HTTP task waits on the ``HTTP`` task queue like a worker task; :class:`HttpTaskRunner` polls
 it, makes the call and reports the result (2xx completes the task, anything else fails it, so
 the TaskDef's retries apply).
+
+An HTTP_POLL task (on the ``HTTP_POLL`` queue) makes the same call, then evaluates its
+``terminationCondition`` (JavaScript, ``$.output`` the call's output, ``$.input`` the task's
+input): true (or 1) completes it, -1 fails it, anything else reports it IN_PROGRESS with a
+callback after ``pollingInterval`` seconds (``pollingStrategy`` FIXED, LINEAR_BACKOFF or
+EXPONENTIAL_BACKOFF), so the task waits on its queue and is called again; ``maxPollCount``
+(default 1000) polls at most.
 """
 
 from __future__ import annotations
@@ -15,13 +22,17 @@ from typing import Any
 
 import aiohttp
 
-from dynoq.errors import DynoqError
+from dynoq.errors import DynoqError, ScriptError
 from dynoq.workflow.engine import WorkflowEngine
 from dynoq.workflow.model import Task, TaskResult, TaskStatus
+from dynoq.workflow.variables import without_secrets
 
 log = logging.getLogger("dynoq.workflow.http")
 
 HTTP_TASK_TYPE = "HTTP"
+HTTP_POLL_TASK_TYPE = "HTTP_POLL"
+DEFAULT_MAX_POLL_COUNT = 1000
+DEFAULT_POLLING_INTERVAL = 60  # seconds, Conductor's documented floor; dynoq applies no floor
 
 
 class HttpTaskRunner:
@@ -31,40 +42,101 @@ class HttpTaskRunner:
         self.worker_id = f"{socket.gethostname()}/http"
 
     async def run(self, stop: asyncio.Event) -> None:
-        running: set[asyncio.Task[None]] = set()
         async with aiohttp.ClientSession() as session:
-            while not stop.is_set():
-                free = self.concurrency - len(running)
-                if free <= 0:
-                    await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                    continue
-                try:
-                    tasks = await self.engine.poll(HTTP_TASK_TYPE, free, 1.0, self.worker_id)
-                except DynoqError as exc:
-                    log.warning("polling HTTP tasks failed: %s", exc)
-                    await asyncio.sleep(1.0)
-                    continue
-                for task in tasks:
-                    job = asyncio.create_task(self._run_one(session, task))
-                    running.add(job)
-                    job.add_done_callback(running.discard)
-            if running:
-                await asyncio.wait(running, timeout=10)
+            await asyncio.gather(
+                self._serve(session, HTTP_TASK_TYPE, stop),
+                self._serve(session, HTTP_POLL_TASK_TYPE, stop),
+            )
+
+    async def _serve(
+        self, session: aiohttp.ClientSession, task_type: str, stop: asyncio.Event
+    ) -> None:
+        running: set[asyncio.Task[None]] = set()
+        while not stop.is_set():
+            free = self.concurrency - len(running)
+            if free <= 0:
+                await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            try:
+                tasks = await self.engine.poll(task_type, free, 1.0, self.worker_id)
+            except DynoqError as exc:
+                log.warning("polling %s tasks failed: %s", task_type, exc)
+                await asyncio.sleep(1.0)
+                continue
+            for task in tasks:
+                job = asyncio.create_task(self._run_one(session, task))
+                running.add(job)
+                job.add_done_callback(running.discard)
+        if running:
+            await asyncio.wait(running, timeout=10)
 
     async def _run_one(self, session: aiohttp.ClientSession, task: Task) -> None:
         status, output, reason = await call(session, task.input_data)
+        callback = 0
+        if task.task_type == HTTP_POLL_TASK_TYPE and status is TaskStatus.COMPLETED:
+            status, reason, callback = self._poll_outcome(task, output)
+        output, reason = await without_secrets(
+            self.engine.client, self.engine.namespace, [output, reason]
+        )
         result = TaskResult(
             task.task_id,
             task.workflow_instance_id,
             status,
             output,
             reason,
+            callback_after_seconds=callback,
             worker_id=self.worker_id,
         )
         try:
             await self.engine.update_task(result)
         except DynoqError as exc:  # the response timeout will retry the task
             log.warning("reporting HTTP task %s failed: %s", task.task_id, exc)
+
+    def _poll_outcome(self, task: Task, output: dict[str, Any]) -> tuple[TaskStatus, str, int]:
+        """(status, reason, callback seconds) of one HTTP_POLL call that succeeded."""
+        settings = poll_settings(task.input_data)
+        condition = str(settings.get("terminationCondition") or "")
+        try:
+            verdict = self.engine.js.evaluate(
+                condition, {"output": output, "input": task.input_data}
+            )
+        except ScriptError as exc:
+            return TaskStatus.FAILED, f"terminationCondition failed: {exc}", 0
+        if verdict is True or verdict == 1:
+            return TaskStatus.COMPLETED, "", 0
+        if verdict == -1:
+            return TaskStatus.FAILED, "terminationCondition gave -1", 0
+        limit = _positive(settings.get("maxPollCount"), DEFAULT_MAX_POLL_COUNT)
+        if task.poll_count >= limit:
+            return TaskStatus.FAILED, f"terminationCondition not met after {limit} polls", 0
+        return TaskStatus.IN_PROGRESS, "", poll_delay(settings, task.poll_count)
+
+
+def poll_settings(inputs: dict[str, Any]) -> dict[str, Any]:
+    """An HTTP_POLL's polling fields: in its http_request (as Conductor documents them), or
+    beside it in the input."""
+    request = inputs.get("http_request")
+    return {**inputs, **(request if isinstance(request, dict) else {})}
+
+
+def poll_delay(settings: dict[str, Any], poll_count: int) -> int:
+    """Seconds before the next call, after ``poll_count`` calls."""
+    interval = _positive(settings.get("pollingInterval"), DEFAULT_POLLING_INTERVAL)
+    strategy = str(settings.get("pollingStrategy") or "FIXED").upper()
+    count = max(1, poll_count)
+    if strategy == "LINEAR_BACKOFF":
+        return interval * count
+    if strategy == "EXPONENTIAL_BACKOFF":
+        return int(interval * 2 ** min(count - 1, 20))
+    return interval
+
+
+def _positive(value: Any, default: int) -> int:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return int(value)
+    if isinstance(value, str) and value.isdigit() and int(value) > 0:
+        return int(value)
+    return default
 
 
 async def call(

@@ -13,7 +13,8 @@ import re
 from typing import Any
 
 from dynoq.errors import ScriptError
-from dynoq.workflow.definitions import TaskType, WorkflowTask
+from dynoq.workflow import builtin_tasks
+from dynoq.workflow.definitions import TaskType, WorkflowTask, iter_workflow_tasks
 from dynoq.workflow.effects import QUEUED_TYPES, ChildStart, Run
 from dynoq.workflow.expressions import resolve
 from dynoq.workflow.model import Task, TaskStatus, WorkflowStatus
@@ -49,7 +50,9 @@ class TaskFactory:
         self.run = run
 
     # -- expressions ------------------------------------------------------------------------
-    def context(self) -> dict[str, Any]:
+    def context(self, task_id: str = "") -> dict[str, Any]:
+        """The document expressions read; ``task_id``: the task whose input is resolved (what
+        ``${CPEWF_TASK_ID}`` gives)."""
         wf = self.run.wf
         ctx: dict[str, Any] = {
             "workflow": {
@@ -64,6 +67,7 @@ class TaskFactory:
                 "parentWorkflowId": wf.parent_workflow_id,
                 "parentWorkflowTaskId": wf.parent_workflow_task_id,
                 "priority": wf.priority,
+                "reasonForIncompletion": wf.reason_for_incompletion,
                 "schemaVersion": 2,
             }
         }
@@ -85,11 +89,28 @@ class TaskFactory:
                 "iteration": task.iteration,
                 "reasonForIncompletion": task.reason_for_incompletion,
                 "callbackAfterSeconds": task.callback_after_seconds,
+                "correlationId": task.correlation_id,
+                "workflowInstanceId": task.workflow_instance_id,
             }
+        if task_id:
+            ctx[CPEWF_TASK_ID] = task_id
         return ctx
 
-    def resolve(self, template: Any) -> Any:
-        return resolve(template, self.context())
+    def resolve(self, template: Any, task_id: str = "") -> Any:
+        return resolve(template, self.context(task_id))
+
+    def task_input(self, wt: WorkflowTask, task_id: str) -> dict[str, Any]:
+        """The task's input as Conductor resolves it: its inputParameters over its TaskDef's
+        inputTemplate, and a parameter that resolves to null takes the template's value."""
+        tdef = wt.task_definition or self.run.task_defs.get(wt.name)
+        defaults = tdef.input_template if tdef else {}
+        inputs: dict[str, Any] = self.resolve({**defaults, **wt.input_parameters}, task_id)
+        for key, value in defaults.items():
+            if inputs.get(key) is None:
+                inputs[key] = value
+        if wt.type is TaskType.EVENT:
+            inputs["sink"] = self.resolve(wt.sink, task_id)
+        return inputs
 
     # -- scheduling -------------------------------------------------------------------------
     def schedule(
@@ -120,8 +141,8 @@ class TaskFactory:
                     run.schedule_next(existing)
                 return None
         tdef = wt.task_definition or run.task_defs.get(wt.name)
-        template = {**(tdef.input_template if tdef else {}), **wt.input_parameters}
-        inputs = self.resolve(template)
+        task_id = wf.next_task_id()
+        inputs = self.task_input(wt, task_id)
         dynamic = dynamic or (retry_of is not None and retry_of.dynamic)
         if retry_of is not None and dynamic:
             inputs = dict(retry_of.input_data)  # a dynamic task's input is not in the definition
@@ -129,10 +150,10 @@ class TaskFactory:
             inputs.update(extra_input)
         kind = wt.type
         task = Task(
-            task_id=wf.next_task_id(),
-            task_type=wt.name if kind is TaskType.SIMPLE else str(kind),
+            task_id=task_id,
+            task_type=reported_type(wt),
             reference_task_name=ref,
-            task_def_name=wt.name,
+            task_def_name=reported_type(wt) if kind in _NAMED_BY_TYPE else wt.name,
             workflow_instance_id=wf.workflow_id,
             input_data=inputs,
             seq=len(wf.tasks) + 1,
@@ -169,6 +190,8 @@ class TaskFactory:
                 return
             task.task_type = task.task_def_name = name
         if kind in QUEUED_TYPES:
+            if kind in (TaskType.SIMPLE, TaskType.DYNAMIC):
+                run.assign_domain(task)
             run.out.pushes.append(run.push_of(task, delay_ms))
         elif kind is TaskType.WAIT:
             self.start_wait(task)
@@ -205,11 +228,56 @@ class TaskFactory:
         elif kind is TaskType.TERMINATE:
             self.start_terminate(task)
         elif kind is TaskType.DO_WHILE:
-            task.status = TaskStatus.IN_PROGRESS
-            task.start_time = run.now
-            task.iteration = 1
-            if wt.loop_over:
-                self.schedule(wt.loop_over[0], 1)
+            self.start_loop(task, wt)
+        elif kind is TaskType.JSON_JQ_TRANSFORM:
+            builtin_tasks.start_json_jq(self, task)
+        elif kind is TaskType.LAMBDA:
+            builtin_tasks.start_lambda(self, task)
+        elif kind is TaskType.NOOP:
+            self.done(task, {})
+        elif kind is TaskType.HUMAN:
+            builtin_tasks.start_human(self, task)
+        elif kind is TaskType.EVENT:
+            builtin_tasks.start_event(self, task, wt)
+        elif kind is TaskType.START_WORKFLOW:
+            builtin_tasks.start_workflow_task(self, task)
+        elif kind is TaskType.KAFKA_PUBLISH:
+            builtin_tasks.start_kafka_publish(self, task)
+        elif kind is TaskType.EXCLUSIVE_JOIN:
+            builtin_tasks.start_exclusive_join(self, task, wt)
+
+    def start_loop(self, task: Task, wt: WorkflowTask) -> None:
+        run = self.run
+        task.status = TaskStatus.IN_PROGRESS
+        task.start_time = run.now
+        if wt.items.strip():
+            items = self.loop_items(task, wt)
+            if not items:  # nothing to iterate over: done without running the body
+                task.iteration = 0
+                self.done(task, {"iteration": 0})
+                return
+        task.iteration = 1
+        task.output_data = {"iteration": 1, **self.loop_variables(task, wt)}
+        if wt.loop_over:
+            self.schedule(wt.loop_over[0], 1)
+
+    def loop_items(self, task: Task, wt: WorkflowTask) -> list[Any]:
+        """The list a DO_WHILE with ``items`` iterates over (a single value is a list of one)."""
+        value = self.resolve(wt.items, task.task_id)
+        if value is None:
+            return []
+        return list(value) if isinstance(value, list | tuple) else [value]
+
+    def loop_variables(self, task: Task, wt: WorkflowTask) -> dict[str, Any]:
+        """``loopIndex`` and ``loopItem`` of the current iteration of a DO_WHILE over items."""
+        if not wt.items.strip():
+            return {}
+        items = self.loop_items(task, wt)
+        index = task.iteration - 1
+        found: dict[str, Any] = {"loopIndex": index}
+        if 0 <= index < len(items):
+            found["loopItem"] = items[index]
+        return found
 
     def done(self, task: Task, output: dict[str, Any]) -> None:
         task.output_data = output
@@ -250,7 +318,13 @@ class TaskFactory:
 
     def start_sub_workflow(self, task: Task, wt: WorkflowTask) -> None:
         run = self.run
-        params = self.resolve(wt.sub_workflow_param)
+        inline = wt.sub_workflow_param.get("workflowDefinition")
+        # an inline definition's expressions are the child's, resolved when the child runs
+        params = self.resolve(
+            {k: v for k, v in wt.sub_workflow_param.items() if k != "workflowDefinition"},
+            task.task_id,
+        )
+        params["workflowDefinition"] = self.resolve(inline) if isinstance(inline, str) else inline
         name = str(params.get("name", ""))
         version = params.get("version")
         child_id = f"{task.task_id}-sub"
@@ -272,16 +346,21 @@ class TaskFactory:
                 parent_workflow_id=run.wf.workflow_id,
                 parent_workflow_task_id=task.task_id,
                 definition=definition if isinstance(definition, dict) else None,
-                task_to_domain=dict(params.get("taskToDomain") or {}),
+                # Conductor's: the child inherits the parent's domains unless given its own
+                task_to_domain=dict(params.get("taskToDomain") or run.wf.task_to_domain),
             )
         )
 
     def start_dynamic_fork(self, task: Task, wt: WorkflowTask, iteration: int) -> None:
         run = self.run
-        branches = task.input_data.get(wt.dynamic_fork_tasks_param)
-        inputs = task.input_data.get(wt.dynamic_fork_tasks_input_param_name) or {}
+        if "forkTaskInputs" in task.input_data:
+            branches, inputs = self.fork_task_inputs(task, wt)
+        else:
+            branches = task.input_data.get(wt.dynamic_fork_tasks_param)
+            inputs = task.input_data.get(wt.dynamic_fork_tasks_input_param_name) or {}
         if not isinstance(branches, list) or not isinstance(inputs, dict):
-            self.fail(task, f"input {wt.dynamic_fork_tasks_param!r} must be a list of tasks")
+            param = wt.dynamic_fork_tasks_param or "forkTaskInputs"
+            self.fail(task, f"input {param!r} must be a list")
             return
         refs: list[str] = []
         for doc in branches:
@@ -320,10 +399,36 @@ class TaskFactory:
             tdef = run.task_def(child)
             child.response_timeout_seconds = tdef.response_timeout_seconds if tdef else 0
             run.wf.tasks.append(child)
+            run.assign_domain(child)
             run.out.pushes.append(run.push_of(child, 0))
         following = run.layout.next_after(wt.task_reference_name)
         if following is not None and following.type is TaskType.JOIN:
             self.schedule(following, iteration, extra_input={"joinOn": refs})
+
+    def fork_task_inputs(self, task: Task, wt: WorkflowTask) -> tuple[Any, dict[str, Any]]:
+        """Conductor's newer dynamic fork: one ``forkTaskName`` task per entry of
+        ``forkTaskInputs`` (a map is its input, anything else its ``input``), referenced
+        ``_<name>_<i>`` (``_<fork ref>_<name>_<i>`` when the workflow has several dynamic
+        forks), each input with its ``__index``."""
+        given = task.input_data.get("forkTaskInputs")
+        if not isinstance(given, list):
+            return None, {}
+        name = str(task.input_data.get("forkTaskName") or wt.task_reference_name)
+        forks = sum(
+            1
+            for t in iter_workflow_tasks(self.run.definition.tasks)
+            if t.type is TaskType.FORK_JOIN_DYNAMIC
+        )
+        prefix = f"_{wt.task_reference_name}_{name}" if forks > 1 else f"_{name}"
+        branches: list[dict[str, Any]] = []
+        inputs: dict[str, Any] = {}
+        for index, value in enumerate(given):
+            ref = f"{prefix}_{index}"
+            one = dict(value) if isinstance(value, dict) else {"input": value}
+            one["__index"] = index
+            branches.append({"name": name, "taskReferenceName": ref, "optional": wt.optional})
+            inputs[ref] = one
+        return branches, inputs
 
     def start_switch(self, task: Task, wt: WorkflowTask, iteration: int) -> None:
         run = self.run
@@ -341,10 +446,15 @@ class TaskFactory:
         else:
             case = task.input_data.get(wt.expression)
         key = case_key(case)
-        branch = wt.decision_cases.get(key, wt.default_case)
-        self.done(
-            task, {"evaluationResult": [key], "selectedCase": key, "hasChildren": bool(branch)}
-        )
+        branch = wt.decision_cases.get(key)
+        if branch is None or (not branch and wt.type is TaskType.DECISION):
+            branch = wt.default_case  # DECISION also takes the default for an empty case
+        task.input_data["case"] = key
+        if wt.type is TaskType.DECISION:
+            output: dict[str, Any] = {"caseOutput": [key]}
+        else:
+            output = {"evaluationResult": [key], "selectedCase": key}
+        self.done(task, {**output, "hasChildren": bool(branch)})
         if branch:
             self.schedule(branch[0], iteration)
 
@@ -361,12 +471,17 @@ class TaskFactory:
                 task, f"terminationStatus must be COMPLETED, FAILED or TERMINATED, not {wanted}"
             )
             return
-        output = task.input_data.get("workflowOutput")
-        output = output if isinstance(output, dict) else {}
-        self.done(task, {"terminationStatus": wanted, **output})
+        given = task.input_data.get("workflowOutput")
+        # Conductor's: a map is the output itself, any other value is wrapped as "output"
+        output = dict(given) if isinstance(given, dict) else {"output": given}
+        if given is None:
+            output = {}
+        self.done(task, output)
         task.executed = True
-        reason = str(task.input_data.get("terminationReason") or "")
-        run.end(status, reason, task if not status.successful else None, output=output)
+        reason = str(task.input_data.get("terminationReason") or "").strip()
+        if not reason:
+            reason = f"Workflow is {wanted} by TERMINATE task: {task.task_id}"
+        run.end(status, reason, task if not status.successful else None, output=dict(output))
 
     # -- tasks that wait for a condition ----------------------------------------------------
     def evaluate(self, task: Task) -> bool:
@@ -380,6 +495,8 @@ class TaskFactory:
             return self.evaluate_join(task)
         elif kind == TaskType.DO_WHILE:
             return self.evaluate_loop(task)
+        elif kind == TaskType.EXCLUSIVE_JOIN:
+            return builtin_tasks.evaluate_exclusive_join(self, task)
         return False
 
     def latest(self, ref: str) -> Task | None:
@@ -412,24 +529,88 @@ class TaskFactory:
         ]
         if any(not t.status.terminal or not t.executed for t in body):
             return False
+        wt = workflow_task_of(run, task)
         outputs = {base_ref(t.reference_task_name): t.output_data for t in body}
         task.output_data = {**task.output_data, str(n): outputs, "iteration": n}
-        bindings = {**task.input_data, ref: {**task.output_data}, **outputs}
-        wt = workflow_task_of(run, task)
-        try:
-            again = (
-                bool(run.js.evaluate(wt.loop_condition, bindings)) if wt.loop_condition else False
-            )
-        except ScriptError as exc:
-            self.fail(task, str(exc))
-            return True
+        self.keep_last(task, wt)
         run.changed()
+        try:
+            again = self.loop_again(task, wt, outputs)
+        except ScriptError as exc:
+            task.reason_for_incompletion = (
+                f"Unable to evaluate condition {wt.loop_condition}, exception {exc}"
+            )
+            run.finish(task, TaskStatus.FAILED_WITH_TERMINAL_ERROR)
+            return True
         if again and wt.loop_over:
             task.iteration = n + 1
+            task.output_data["iteration"] = n + 1
+            task.output_data.update(self.loop_variables(task, wt))
             self.schedule(wt.loop_over[0], n + 1)
         else:
             run.finish(task, TaskStatus.COMPLETED)
         return True
+
+    def loop_again(self, task: Task, wt: WorkflowTask, outputs: dict[str, Any]) -> bool:
+        """Whether a DO_WHILE runs another iteration. The condition sees the loop's input,
+        resolved now (not when the loop started), its own output and its tasks' outputs."""
+        ref = task.reference_task_name
+        bindings = {
+            **self.resolve(wt.input_parameters, task.task_id),
+            ref: dict(task.output_data),
+            **outputs,
+        }
+        more = True
+        if wt.items.strip():
+            variables = self.loop_variables(task, wt)
+            bindings.update(variables)
+            more = int(variables["loopIndex"]) < len(self.loop_items(task, wt)) - 1
+            if not wt.loop_condition.strip():
+                return more
+        value = self.run.js.evaluate(wt.loop_condition, bindings)
+        if value is None:
+            raise ScriptError("the condition gave null, not true or false")
+        return bool(value) and more
+
+    def keep_last(self, task: Task, wt: WorkflowTask) -> None:
+        """``keepLastN``: drops the outputs and tasks of iterations older than the last N."""
+        keep = wt.input_parameters.get("keepLastN")
+        if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
+            return
+        oldest_kept = task.iteration - keep + 1
+        if oldest_kept <= 1:
+            return
+        for old in range(1, oldest_kept):
+            task.output_data.pop(str(old), None)
+        ref = task.reference_task_name
+        self.run.wf.tasks = [
+            t for t in self.run.wf.tasks if not (t.loop_parent == ref and t.iteration < oldest_kept)
+        ]
+
+
+def reported_type(wt: WorkflowTask) -> str:
+    """The task type of a task made from ``wt``, as Conductor reports it: a worker task's name,
+    FORK for both forks, the definition's type otherwise."""
+    if wt.type is TaskType.SIMPLE:
+        return wt.name
+    if wt.type in (TaskType.FORK_JOIN, TaskType.FORK_JOIN_DYNAMIC):
+        return FORK
+    return str(wt.type)
+
+
+FORK = "FORK"
+CPEWF_TASK_ID = "CPEWF_TASK_ID"  # Conductor's system parameter: the id of the task resolved
+# system tasks whose task def name is their type, whatever the definition names them
+_NAMED_BY_TYPE = frozenset(
+    {
+        TaskType.SWITCH,
+        TaskType.DECISION,
+        TaskType.FORK_JOIN,
+        TaskType.FORK_JOIN_DYNAMIC,
+        TaskType.JOIN,
+        TaskType.EXCLUSIVE_JOIN,
+    }
+)
 
 
 def case_key(value: Any) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from dynoq.backend.queue import AsyncQueue
 from dynoq.core.models import Message
 from dynoq.errors import InvalidArgument, NotFound
+from dynoq.workflow.domains import queue_name
 from dynoq.workflow.executions import Executions
 from dynoq.workflow.metadata import Metadata
 from dynoq.workflow.model import (
@@ -23,6 +24,7 @@ from dynoq.workflow.model import (
 )
 from dynoq.workflow.queues import WorkflowQueues, now_ms
 from dynoq.workflow.store import WorkflowStore
+from dynoq.workflow.variables import resolved_input
 
 POLL_RECORD_SECONDS = 1.0  # a worker's last poll time is written at most this often
 
@@ -39,7 +41,7 @@ class WorkerApi:
         self.metadata = metadata
         self.executions = executions
         self.queues = queues
-        self._polls_recorded: dict[tuple[str, str], float] = {}
+        self._polls_recorded: dict[tuple[str, str, str], float] = {}
 
     async def poll(
         self,
@@ -49,8 +51,9 @@ class WorkerApi:
         worker_id: str = "",
         domain: str = "",
     ) -> list[Task]:
-        """Up to count tasks, now IN_PROGRESS for this worker; waits up to wait s for the first."""
-        queue = self.queues.task(task_type)
+        """Up to count tasks, now IN_PROGRESS for this worker; waits up to wait s for the first.
+        With a ``domain``, only tasks sent to that domain; without, only tasks sent to none."""
+        queue = self.queues.task(queue_name(task_type, domain))
         messages = await queue.pop(count, wait)
         await self._record_poll(task_type, worker_id, domain)
         if not messages:
@@ -61,11 +64,16 @@ class WorkerApi:
         done = [m for m, (task, keep) in zip(messages, claims, strict=True) if not keep]
         if done:
             await queue.ack_many(done)
-        return [task for task, _ in claims if task is not None]
+        handed = [task for task, _ in claims if task is not None]
+        for task in handed:  # the worker's copy only: see dynoq.workflow.variables
+            task.input_data = await resolved_input(
+                self.store.client, self.store.ns, task.input_data
+            )
+        return handed
 
     async def _record_poll(self, task_type: str, worker_id: str, domain: str) -> None:
         """Poll data (a worker's last poll time), written at most once a second per worker."""
-        key = (task_type, worker_id)
+        key = (task_type, worker_id, domain)
         if time.monotonic() - self._polls_recorded.get(key, 0.0) < POLL_RECORD_SECONDS:
             return
         self._polls_recorded[key] = time.monotonic()
@@ -81,7 +89,7 @@ class WorkerApi:
         if not isinstance(message.payload, dict) or not workflow_id:
             return None, False
         task = Task.from_doc(message.payload)
-        tdef = (await self.metadata.task_defs()).get(task.task_def_name)
+        tdef = (await self.metadata.task_defs((task.task_def_name,))).get(task.task_def_name)
         if tdef is not None and (tdef.concurrent_exec_limit or tdef.rate_limit_per_frequency):
             wait_ms = await self.store.claim_slot(
                 tdef.name,
@@ -151,7 +159,8 @@ class WorkerApi:
         posted = outcome == 3
         if posted and not result.extend_lease:
             await self.queues.wake(workflow_id)
-        status, task_type, def_name = summary
+        status, task_type, def_name, *more = summary
+        domain = more[0] if more else ""
         return Task(
             task_id=result.task_id,
             task_type=task_type,
@@ -161,6 +170,7 @@ class WorkerApi:
             status=result.status if posted and not result.extend_lease else TaskStatus(status),
             output_data=result.output_data if posted else {},
             update_time=now,
+            domain=domain,
         )
 
     async def get_task(self, task_id: str) -> Task:

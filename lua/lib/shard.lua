@@ -20,6 +20,7 @@
 --                       deleted whenever ready is empty, so an idle queue holds no keys.
 -- Every score is an integer below 2^53, so a double holds it exactly.
 
+local NOT_KNOWN = -1                 -- max_deliveries of move_ready_by when the caller has none
 local PRIORITY_SPAN = 70368744177664 -- 2^46: seq values per priority level
 local TIME_SCALE = 128               -- room for the priority (0..99) below the milliseconds
 local DELIVERED = 128                -- flag added to the record's priority byte
@@ -129,6 +130,9 @@ end
 -- in-flight messages whose lease expired (those dead-lettered instead once they were delivered
 -- max_deliveries times, when max_deliveries > 0). Both lists are merged by the moment each
 -- became ready, so seq keeps "first ready, first out". At most `limit` of each per call.
+-- max_deliveries = -1 (NOT_KNOWN: the script was not told the queue's) moves due delayed
+-- messages only, and leaves expired leases to pop, peek, nack and sweep: requeued there without
+-- the limit, an exhausted message would be delivered once more instead of dead-lettered.
 -- Returns requeued, dead_lettered.
 local function move_ready_by(shard, now, limit, max_deliveries)
   -- Numbers passed to redis.call are formatted with %.17g, each costing more than the
@@ -136,7 +140,10 @@ local function move_ready_by(shard, now, limit, max_deliveries)
   local top = string.format('%d', now * TIME_SCALE + (TIME_SCALE - 1))
   limit = string.format('%d', limit)
   local due = redis.call('ZRANGEBYSCORE', shard.delayed, '-inf', top, 'WITHSCORES', 'LIMIT', '0', limit)
-  local expired = redis.call('ZRANGEBYSCORE', shard.in_flight, '-inf', top, 'WITHSCORES', 'LIMIT', '0', limit)
+  local expired = {}
+  if max_deliveries >= 0 then
+    expired = redis.call('ZRANGEBYSCORE', shard.in_flight, '-inf', top, 'WITHSCORES', 'LIMIT', '0', limit)
+  end
   if #due == 0 and #expired == 0 then return 0, 0 end
   if #due > 0 then redis.call('ZREMRANGEBYRANK', shard.delayed, 0, #due / 2 - 1) end
   if #expired > 0 then redis.call('ZREMRANGEBYRANK', shard.in_flight, 0, #expired / 2 - 1) end

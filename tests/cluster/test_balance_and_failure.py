@@ -11,6 +11,8 @@ import redis
 from dynoq import DynoqError, Message, Queue, RedisUnavailable
 from dynoq.testing import LocalRedisCluster
 
+pytestmark = pytest.mark.cluster
+
 
 def shards_on(server_port: int, namespace: str) -> set[int]:
     with redis.Redis(port=server_port) as node:

@@ -11,6 +11,8 @@ import pytest
 from dynoq import DynoqError, Message, Queue
 from dynoq.testing import LocalRedisCluster, wait_until
 
+pytestmark = pytest.mark.cluster
+
 
 @pytest.fixture
 def cluster() -> Iterator[LocalRedisCluster]:

@@ -11,6 +11,8 @@ from dynoq import AsyncQueue, DynoqError, Message, Queue
 from dynoq.testing import async_wait_until, wait_until
 from dynoq.testing.sentinel import LocalSentinel
 
+pytestmark = pytest.mark.cluster
+
 
 @pytest.fixture
 def sentinel() -> Iterator[LocalSentinel]:

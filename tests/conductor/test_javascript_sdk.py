@@ -22,6 +22,7 @@ JS = Path(__file__).parent / "js"
 SDK = JS / "node_modules" / "@io-orkes" / "conductor-javascript"
 
 pytestmark = [
+    pytest.mark.sdk,
     pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed"),
     pytest.mark.skipif(
         not SDK.is_dir(),
@@ -84,3 +85,31 @@ def test_a_javascript_worker_completes_a_task(conductor_url):
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
+
+
+def test_the_javascript_clients_events_updates_by_reference_and_search(conductor_url):
+    name = "js_wait_" + uuid.uuid4().hex[:8]
+    definition = {
+        "name": name,
+        "version": 1,
+        "tasks": [{"name": "hold", "taskReferenceName": "hold", "type": "WAIT"}],
+    }
+    call(conductor_url + "/metadata/workflow", "POST", definition)
+    env = {**os.environ, "CONDUCTOR_SERVER_URL": conductor_url}
+    run = subprocess.run(
+        ["node", str(JS / "clients.cjs"), name],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert seen["handlers"] == [f"{name}_handler"] and seen["afterRemove"] == []
+    first, second = seen["ids"]
+    assert seen["byRef"] == f"{first}.1"  # the task id, as Conductor answers
+    assert seen["syncStatus"] == "COMPLETED"
+    assert seen["first"] == {"status": "COMPLETED", "output": {"via": "ref"}}
+    assert seen["search"] == [first, second]
+    assert seen["taskSearch"] == [["WAIT", "COMPLETED"]]

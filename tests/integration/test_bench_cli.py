@@ -16,6 +16,8 @@ from dynoq.backend.registry import registry_key
 from dynoq.testing import wait_until
 from tests.integration.keyspace import queue_keys
 
+pytestmark = pytest.mark.processes
+
 
 def bench(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

@@ -33,6 +33,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     )  # fmt: skip
 
 
+@pytest.mark.processes
 def test_demo_runs_on_the_embedded_redis_and_every_message_is_acked():
     result = run_cli("demo", "--library", "--messages", "300", "--shards", "2")
     assert result.returncode == 0, result.stderr
@@ -40,11 +41,13 @@ def test_demo_runs_on_the_embedded_redis_and_every_message_is_acked():
     assert "left behind: ready 0, delayed 0, in flight 0" in result.stdout
 
 
+@pytest.mark.processes
 def test_demo_against_a_given_redis_url(redis_url):
     result = run_cli("demo", "--library", "--messages", "100", "--redis-url", redis_url)
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -60,6 +63,7 @@ def test_cli_errors_are_one_line_with_a_non_zero_exit(args, message):
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.processes
 def test_demo_without_redis_server_installed_explains(tmp_path):
     env = {**os.environ, "PATH": str(tmp_path)}
     result = run_cli("demo", env=env)

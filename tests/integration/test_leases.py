@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dynoq import Message
+import pytest
+
+from dynoq import InvalidArgument, Message
 from tests.integration.keyspace import shard_state, timed_score
 
 
@@ -111,3 +113,26 @@ def test_a_popped_message_tells_when_it_became_due(make_queue, clock):
     got = {m.id: m.due_at for m in q.pop(2)}
     now = clock.now_ms()
     assert got == {"now": (now - 1000) / 1000, "moved": now / 1000}
+
+
+def test_sweep_shard_sweeps_that_shard_only_and_says_what_it_did(make_queue, clock):
+    q = make_queue(clock=clock, unack_timeout=1, shards=2)
+    q.push([Message(f"m{i}", i) for i in range(40)])
+    assert len(q.pop(40)) == 40
+    clock.advance(1)
+    in_flight = [shard.in_flight for shard in q.stats().shards]
+    assert q.sweep_shard(0) == (in_flight[0], 0)
+    shards = q.stats().shards
+    assert (shards[0].ready, shards[0].in_flight) == (in_flight[0], 0)
+    assert (shards[1].ready, shards[1].in_flight) == (0, in_flight[1])
+    with pytest.raises(InvalidArgument):
+        q.sweep_shard(2)
+
+
+def test_sweep_shard_counts_dead_letters_apart(make_queue, clock):
+    q = make_queue("once", clock=clock, unack_timeout=1, max_deliveries=1)
+    q.push([Message(f"m{i}", i) for i in range(5)])
+    assert len(q.pop(5)) == 5
+    clock.advance(1)
+    assert q.sweep_shard(0) == (0, 5)
+    assert q.stats().dead == 5

@@ -18,6 +18,8 @@ import pytest
 from dynoq import Message, MessageState, Queue
 from dynoq.testing import free_port, wait_until
 
+pytestmark = pytest.mark.processes
+
 
 def spawn(*args: str, cwd: Path | None = None, stderr: Any = None) -> subprocess.Popen[bytes]:
     return subprocess.Popen(

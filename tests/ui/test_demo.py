@@ -10,11 +10,13 @@ import sys
 import threading
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from dynoq.testing import RedisServer
 
 
+@pytest.mark.processes
 def test_demo_ends_serving_the_ui_until_interrupted(
     browser: Any, redis_server: RedisServer
 ) -> None:

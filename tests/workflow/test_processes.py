@@ -17,6 +17,8 @@ from dynoq.testing import async_wait_until
 from dynoq.workflow.engine import WorkflowEngine
 from dynoq.workflow.model import TaskResult, TaskStatus, Workflow, WorkflowStatus
 
+pytestmark = pytest.mark.processes
+
 SWEEP_INTERVAL = 1.0
 
 

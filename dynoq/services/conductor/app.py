@@ -1,12 +1,13 @@
 """The Conductor-compatible REST API under ``/api``, so Conductor's client SDKs and workers run
 against ``dynoq server`` unchanged (point them at ``http://host:port/api``).
 
-Routes live in :mod:`conductor_metadata`, :mod:`conductor_workflows`,
-:mod:`conductor_search` and :mod:`conductor_tasks`; errors are Conductor's ErrorResponse
-(:mod:`conductor_http`). With bearer tokens configured, Conductor's SDKs authenticate by
-exchanging a token for itself at ``POST /api/token`` (``CONDUCTOR_AUTH_KEY`` any id,
-``CONDUCTOR_AUTH_SECRET`` the token) and sending it as ``X-Authorization``; without tokens
-``/api/token`` answers 404, which the SDKs take as "no authentication".
+Routes live in :mod:`.metadata`, :mod:`.workflows`, :mod:`.bulk`, :mod:`.search`,
+:mod:`.tasks`, :mod:`.events`, :mod:`.variables`, :mod:`.admin` and :mod:`.scheduler`; the
+server also runs the event handlers. Errors are Conductor's ErrorResponse (:mod:`.http`). With
+bearer tokens configured, Conductor's SDKs authenticate by exchanging a token for itself at
+``POST /api/token`` (``CONDUCTOR_AUTH_KEY`` any id, ``CONDUCTOR_AUTH_SECRET`` the token) and
+sending it as ``X-Authorization``; without tokens ``/api/token`` answers 404, which the SDKs
+take as "no authentication".
 """
 
 from __future__ import annotations
@@ -19,20 +20,24 @@ from typing import Any
 from aiohttp import web
 
 from dynoq.runtime.settings import ServerConfig
+from dynoq.services.conductor import admin as conductor_admin
+from dynoq.services.conductor import bulk as conductor_bulk
+from dynoq.services.conductor import events as conductor_events
 from dynoq.services.conductor import metadata as conductor_metadata
 from dynoq.services.conductor import scheduler as conductor_scheduler
 from dynoq.services.conductor import search as conductor_search
 from dynoq.services.conductor import tasks as conductor_tasks
+from dynoq.services.conductor import variables as conductor_variables
 from dynoq.services.conductor import workflows as conductor_workflows
-from dynoq.services.conductor.http import ENGINE, PREFIX, field, object_body
+from dynoq.services.conductor.http import ENGINE, PREFIX, TOKEN_PATH, field, object_body
 from dynoq.services.http import ApiError
 from dynoq.workflow.engine import WorkflowEngine
+from dynoq.workflow.event_processor import EventProcessor
 from dynoq.workflow.observer import WorkflowObserver
 from dynoq.workflow.system_tasks import HttpTaskRunner
 
 EngineFactory = Callable[[str, str], WorkflowEngine]
 CONFIG = web.AppKey("conductor_config", ServerConfig)
-TOKEN_PATH = PREFIX + "/token"
 HEALTH = {"healthy": True, "healthResults": [], "suppressedHealthResults": []}
 
 
@@ -57,8 +62,12 @@ ROUTES: tuple[tuple[str, str, Any], ...] = (
     ("POST", TOKEN_PATH, token),
     *conductor_metadata.ROUTES,
     *conductor_search.ROUTES,
+    *conductor_bulk.ROUTES,
     *conductor_workflows.ROUTES,
     *conductor_tasks.ROUTES,
+    *conductor_events.ROUTES,
+    *conductor_variables.ROUTES,
+    *conductor_admin.ROUTES,
     *conductor_scheduler.ROUTES,
 )
 
@@ -80,12 +89,13 @@ def mount(
         if observer is not None:
             engine.observe(observer)
         stop = asyncio.Event()
-        runner = None
-        if config.system_tasks:  # the server's system-task worker: HTTP tasks
-            runner = asyncio.create_task(HttpTaskRunner(engine).run(stop))
+        runners = []
+        if config.system_tasks:  # the server's system-task worker (HTTP tasks), event handlers
+            runners.append(asyncio.create_task(HttpTaskRunner(engine).run(stop)))
+            runners.append(asyncio.create_task(EventProcessor(engine).run(stop)))
         yield
         stop.set()
-        if runner is not None:
+        for runner in runners:
             await runner
         await engine.aclose()
 

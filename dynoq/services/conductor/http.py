@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import json
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from dynoq.errors import InvalidArgument, InvalidDefinition
-from dynoq.services.http import ApiError
-from dynoq.workflow.engine import WorkflowEngine
+from dynoq.services.http import ApiError, check_sendable
 
-ENGINE = web.AppKey("workflow_engine", WorkflowEngine)
+if TYPE_CHECKING:  # the engine needs the workflow extra; the error document does not
+    from dynoq.workflow.engine import WorkflowEngine
+
+ENGINE: web.AppKey[WorkflowEngine] = web.AppKey("workflow_engine")
 PREFIX = "/api"
+TOKEN_PATH = PREFIX + "/token"
 
 # Conductor's ApplicationException codes by HTTP status
 _CODES = {
@@ -71,9 +74,13 @@ async def json_body(request: web.Request, *, required: bool = True) -> Any:
             raise invalid("a JSON request body is required")
         return None
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
     except ValueError as exc:
-        raise invalid(f"the body is not valid JSON: {exc}") from None
+        raise ApiError(400, "invalid_body", f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ApiError(400, "invalid_body", "the body is nested too deeply") from None
+    check_sendable(body)
+    return body
 
 
 async def object_body(request: web.Request, *, required: bool = True) -> dict[str, Any]:
@@ -100,7 +107,9 @@ async def text_body(request: web.Request) -> str:
             value = json.loads(raw)
         except ValueError:
             return raw
-        return value if isinstance(value, str) else raw
+        if isinstance(value, str):
+            check_sendable(value)
+            return value
     return raw
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from dynoq.services.conductor.documents import definition_doc
 from dynoq.services.conductor.http import (
     PREFIX,
     engine,
@@ -16,7 +17,12 @@ from dynoq.services.conductor.http import (
     query_flag,
     query_int,
 )
-from dynoq.workflow.definitions import task_def_to_doc, workflow_def_to_doc
+from dynoq.workflow.definitions import (
+    WorkflowDef,
+    parse_workflow_def,
+    task_def_to_doc,
+    workflow_def_to_doc,
+)
 
 
 def _objects(items: list[Any], what: str) -> list[dict[str, Any]]:
@@ -51,12 +57,57 @@ async def update_workflow_defs(request: web.Request) -> web.Response:
 async def get_workflow_def(request: web.Request) -> web.Response:
     version = query_int(request, "version", None)
     definition = await engine(request).get_workflow_def(request.match_info["name"], version)
-    return web.json_response(workflow_def_to_doc(definition))
+    return web.json_response(definition_doc(workflow_def_to_doc(definition)))
 
 
 async def list_workflow_defs(request: web.Request) -> web.Response:
     definitions = await engine(request).list_workflow_defs()
-    return web.json_response([workflow_def_to_doc(d) for d in definitions])
+    return web.json_response([definition_doc(workflow_def_to_doc(d)) for d in definitions])
+
+
+async def validate_workflow_def(request: web.Request) -> web.Response:
+    """200 when the WorkflowDef is valid; Conductor's 400 with validationErrors when not."""
+    parse_workflow_def(await object_body(request))
+    return ok()
+
+
+def _def_summary(definition: WorkflowDef) -> dict[str, Any]:
+    """Conductor's WorkflowDefSummary."""
+    return {
+        "name": definition.name,
+        "version": definition.version,
+        "createTime": definition.create_time or None,
+    }
+
+
+async def workflow_names(request: web.Request) -> web.Response:
+    definitions = await engine(request).list_workflow_defs()
+    return web.json_response(sorted({d.name for d in definitions}))
+
+
+async def names_and_versions(request: web.Request) -> web.Response:
+    """``{name: [WorkflowDefSummary, ...]}``, oldest version first."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for definition in await engine(request).list_workflow_defs():
+        out.setdefault(definition.name, []).append(_def_summary(definition))
+    return web.json_response(out)
+
+
+async def workflow_versions(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    found = [d for d in await engine(request).list_workflow_defs() if d.name == name]
+    return web.json_response([_def_summary(d) for d in found])
+
+
+async def latest_versions(request: web.Request) -> web.Response:
+    """The latest version of each workflow definition."""
+    latest: dict[str, WorkflowDef] = {}
+    for definition in await engine(request).list_workflow_defs():
+        if definition.name not in latest or definition.version > latest[definition.name].version:
+            latest[definition.name] = definition
+    return web.json_response(
+        [definition_doc(workflow_def_to_doc(latest[n])) for n in sorted(latest)]
+    )
 
 
 async def delete_workflow_def(request: web.Request) -> web.Response:
@@ -81,11 +132,13 @@ async def update_task_def(request: web.Request) -> web.Response:
 
 async def get_task_def(request: web.Request) -> web.Response:
     definition = await engine(request).get_task_def(request.match_info["tasktype"])
-    return web.json_response(task_def_to_doc(definition))
+    return web.json_response(definition_doc(task_def_to_doc(definition)))
 
 
 async def list_task_defs(request: web.Request) -> web.Response:
-    return web.json_response([task_def_to_doc(d) for d in await engine(request).list_task_defs()])
+    return web.json_response(
+        [definition_doc(task_def_to_doc(d)) for d in await engine(request).list_task_defs()]
+    )
 
 
 async def delete_task_def(request: web.Request) -> web.Response:
@@ -99,6 +152,11 @@ ROUTES: tuple[tuple[str, str, Any], ...] = (
     ("POST", W, create_workflow_def),
     ("PUT", W, update_workflow_defs),
     ("GET", W, list_workflow_defs),
+    ("POST", W + "/validate", validate_workflow_def),
+    ("GET", W + "/names", workflow_names),
+    ("GET", W + "/names-and-versions", names_and_versions),
+    ("GET", W + "/latest-versions", latest_versions),
+    ("GET", W + "/{name}/versions", workflow_versions),
     ("GET", W + "/{name}", get_workflow_def),
     ("DELETE", W + "/{name}/{version}", delete_workflow_def),
     ("POST", T, register_task_defs),

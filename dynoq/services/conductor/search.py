@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from dynoq.services.conductor.documents import workflow_doc
 from dynoq.services.conductor.http import (
     PREFIX,
     engine,
@@ -17,8 +18,10 @@ from dynoq.services.conductor.http import (
     query_flag,
     query_int,
 )
-from dynoq.services.conductor.query import parse_search_query
+from dynoq.workflow import admin
 from dynoq.workflow.model import Workflow
+from dynoq.workflow.query import parse_query, parse_sort
+from dynoq.workflow.search import search_workflows
 
 MAX_SEARCH_SIZE = 5000
 
@@ -33,7 +36,7 @@ def _iso(millis: int) -> str:
 
 def summary(workflow: Workflow) -> dict[str, Any]:
     """Conductor's WorkflowSummary (times as ISO text, input and output as JSON text)."""
-    return {
+    doc = {
         "workflowType": workflow.workflow_name,
         "version": workflow.workflow_version,
         "workflowId": workflow.workflow_id,
@@ -52,21 +55,82 @@ def summary(workflow: Workflow) -> dict[str, Any]:
         "priority": workflow.priority,
         "createdBy": workflow.created_by,
         "taskToDomain": workflow.task_to_domain,
+        "parentWorkflowId": workflow.parent_workflow_id,
     }
+    # Conductor leaves unset fields out, but these two default to "" in its WorkflowSummary
+    keep = ("failedReferenceTaskNames", "parentWorkflowId")
+    return {k: v for k, v in doc.items() if v != "" or k in keep}
 
 
-async def search(request: web.Request) -> web.Response:
-    """``?start&size&freeText&query`` (sort is always newest first); ``{totalHits, results}``."""
+def _paging(request: web.Request) -> tuple[int, int]:
     start = query_int(request, "start", 0) or 0
     size = query_int(request, "size", 100)
     if start < 0:
         raise invalid(f"start must be >= 0, got {start}", "start")
     if size is None or not 0 <= size <= MAX_SEARCH_SIZE:
         raise invalid(f"size must be in 0..{MAX_SEARCH_SIZE}, got {size}", "size")
-    where = parse_search_query(request.query.get("query", ""), request.query.get("freeText", "*"))
-    page = await engine(request).search(where, start, size)
-    results = [summary(w) for w in page.results]
-    return web.json_response({"totalHits": page.total_hits, "results": results})
+    return start, size
+
+
+async def found_workflows(request: web.Request) -> tuple[int, list[Workflow]]:
+    """The workflows a search request (``?start&size&sort&freeText&query``) asks for."""
+    start, size = _paging(request)
+    total, summaries = await search_workflows(
+        engine(request).store,
+        parse_query(request.query.get("query", "")),
+        request.query.get("freeText", "*"),
+        parse_sort(request.query.get("sort", "")),
+        start,
+        size,
+    )
+    results = []
+    for doc in summaries:
+        doc = dict(doc, workflowName=doc.get("workflowType"), workflowVersion=doc.get("version"))
+        results.append(Workflow.from_doc(doc))
+    return total, results
+
+
+async def search(request: web.Request) -> web.Response:
+    """``{totalHits, results}`` of WorkflowSummary documents."""
+    total, found = await found_workflows(request)
+    return web.json_response({"totalHits": total, "results": [summary(w) for w in found]})
+
+
+async def search_v2(request: web.Request) -> web.Response:
+    """``{totalHits, results}`` of Workflow documents (without their tasks)."""
+    total, found = await found_workflows(request)
+    return web.json_response(
+        {"totalHits": total, "results": [workflow_doc(w, False) for w in found]}
+    )
+
+
+async def _by_tasks(request: web.Request) -> tuple[int, list[Workflow]]:
+    """The workflows with a task matching the task query, in the order of their newest match."""
+    start, size = _paging(request)
+    _, found = await admin.search_tasks(
+        engine(request),
+        parse_query(request.query.get("query", "")),
+        request.query.get("freeText", "*"),
+        parse_sort(request.query.get("sort", "")),
+        0,
+        admin.TASK_SEARCH_WORKFLOWS * 10,
+    )
+    workflows: dict[str, Workflow] = {}
+    for _, workflow in found:
+        workflows.setdefault(workflow.workflow_id, workflow)
+    ordered = list(workflows.values())
+    return len(ordered), ordered[start : start + size]
+
+
+async def search_by_tasks(request: web.Request) -> web.Response:
+    total, found = await _by_tasks(request)
+    return web.json_response({"totalHits": total, "results": [summary(w) for w in found]})
+
+
+async def search_by_tasks_v2(request: web.Request) -> web.Response:
+    total, found = await _by_tasks(request)
+    results = [workflow_doc(w, False) for w in found]
+    return web.json_response({"totalHits": total, "results": results})
 
 
 async def correlated(request: web.Request) -> web.Response:
@@ -77,7 +141,7 @@ async def correlated(request: web.Request) -> web.Response:
         query_flag(request, "includeTasks", False),
     )
     include_tasks = query_flag(request, "includeTasks", False)
-    return web.json_response([w.to_doc(include_tasks) for w in workflows])
+    return web.json_response([workflow_doc(w, include_tasks) for w in workflows])
 
 
 async def correlated_many(request: web.Request) -> web.Response:
@@ -92,7 +156,7 @@ async def correlated_many(request: web.Request) -> web.Response:
         workflows = await engine(request).correlated(
             request.match_info["name"], correlation_id, include_closed, include_tasks
         )
-        out[correlation_id] = [w.to_doc(include_tasks) for w in workflows]
+        out[correlation_id] = [workflow_doc(w, include_tasks) for w in workflows]
     return web.json_response(out)
 
 
@@ -110,6 +174,9 @@ W = PREFIX + "/workflow"
 # Before conductor_workflows' routes: /search and /running/... would match /{workflowId}...
 ROUTES: tuple[tuple[str, str, Any], ...] = (
     ("GET", W + "/search", search),
+    ("GET", W + "/search-v2", search_v2),
+    ("GET", W + "/search-by-tasks", search_by_tasks),
+    ("GET", W + "/search-by-tasks-v2", search_by_tasks_v2),
     ("GET", W + "/running/{name}", running),
     ("GET", W + "/{name}/correlated/{correlationId}", correlated),
     ("POST", W + "/{name}/correlated", correlated_many),

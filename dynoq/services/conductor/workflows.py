@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from typing import Any
 
 from aiohttp import web
 
+from dynoq.services.conductor.documents import workflow_doc
 from dynoq.services.conductor.http import (
     PREFIX,
     engine,
@@ -20,6 +22,7 @@ from dynoq.services.conductor.http import (
     query_int,
     text,
 )
+from dynoq.workflow import admin
 from dynoq.workflow.model import Workflow
 
 MAX_EXECUTE_WAIT = 60
@@ -97,7 +100,7 @@ async def execute(request: web.Request) -> web.Response:
         "input": workflow.input,
         "output": workflow.output,
         "variables": workflow.variables,
-        "tasks": [t.to_doc() for t in workflow.tasks],
+        "tasks": workflow_doc(workflow)["tasks"],
     }
     return web.json_response(run)
 
@@ -118,7 +121,7 @@ async def start_workflow_by_name(request: web.Request) -> web.Response:
 async def get_workflow(request: web.Request) -> web.Response:
     include_tasks = query_flag(request, "includeTasks", True)
     workflow = await engine(request).get_workflow(request.match_info["workflowId"], include_tasks)
-    return web.json_response(workflow.to_doc(include_tasks))
+    return web.json_response(workflow_doc(workflow, include_tasks))
 
 
 async def get_workflow_status(request: web.Request) -> web.Response:
@@ -196,6 +199,67 @@ async def remove(request: web.Request) -> web.Response:
     return ok()
 
 
+async def workflow_tasks(request: web.Request) -> web.Response:
+    """``?start=0&count=15&status=A&status=B``: a page of the workflow's tasks,
+    ``{totalHits, results}``."""
+    start = query_int(request, "start", 0) or 0
+    count = query_int(request, "count", 15)
+    if start < 0 or count is None or count < 0:
+        raise invalid("start and count must be >= 0", "start")
+    wanted = {s.upper() for raw in request.query.getall("status", []) for s in raw.split(",") if s}
+    workflow = await engine(request).get_workflow(request.match_info["workflowId"], True)
+    tasks = workflow_doc(workflow)["tasks"]
+    if wanted:
+        tasks = [t for t in tasks if t["status"] in wanted]
+    return web.json_response({"totalHits": len(tasks), "results": tasks[start : start + count]})
+
+
+async def reset_callbacks(request: web.Request) -> web.Response:
+    """Tasks waiting out a ``callbackAfterSeconds`` are due now."""
+    await admin.reset_callbacks(engine(request), request.match_info["workflowId"])
+    return ok()
+
+
+async def terminate_remove(request: web.Request) -> web.Response:
+    workflow_id = request.match_info["workflowId"]
+    workflow = await engine(request).get_workflow(workflow_id, False)
+    if not workflow.status.terminal:
+        await engine(request).terminate(workflow_id, request.query.get("reason", ""))
+    await engine(request).remove_workflow(workflow_id)
+    return ok()
+
+
+async def test_workflow(request: web.Request) -> web.Response:
+    """A WorkflowTestRequest: a StartWorkflowRequest (usually with an inline ``workflowDef``)
+    and ``taskRefToMockOutput {ref: [{status, output}]}``. The workflow runs for real, each
+    mocked task completed with its mocks in turn; answers the Workflow as it then is."""
+    body = await object_body(request)
+    mocks = field(body, "taskRefToMockOutput", dict, {})
+    for ref, results in mocks.items():
+        if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
+            raise invalid(f"taskRefToMockOutput.{ref} must be a list of TaskMock objects")
+    workflow_id = await _start(request, body, field(body, "version", int, None))
+    workflow = await admin.test_run(engine(request), workflow_id, mocks)
+    return web.json_response(workflow_doc(workflow))
+
+
+_OPERATIONS = ("READ", "WRITE")
+_PAYLOAD_TYPES = ("WORKFLOW_INPUT", "WORKFLOW_OUTPUT", "TASK_INPUT", "TASK_OUTPUT")
+
+
+async def external_storage_location(request: web.Request) -> web.Response:
+    """No external payload storage is configured: as Conductor's default (dummy) storage, a
+    fresh path and no ``uri``; payloads stay inline."""
+    operation = request.query.get("operation", "")
+    payload_type = request.query.get("payloadType", "")
+    if operation not in _OPERATIONS:
+        raise invalid(f"operation must be one of {', '.join(_OPERATIONS)}", "operation")
+    if payload_type not in _PAYLOAD_TYPES:
+        raise invalid(f"payloadType must be one of {', '.join(_PAYLOAD_TYPES)}", "payloadType")
+    path = request.query.get("path", "")
+    return web.json_response({"path": f"{path}{uuid.uuid4()}.json"})
+
+
 async def decide(request: web.Request) -> web.Response:
     await engine(request).decide(request.match_info["workflowId"])
     return ok()
@@ -209,6 +273,9 @@ ROUTES: tuple[tuple[str, str, Any], ...] = (
     ("POST", W, start_workflow),
     ("POST", W + "/execute/{name}/{version}", execute),
     ("PUT", W + "/decide/{workflowId}", decide),
+    ("POST", W + "/test", test_workflow),
+    ("GET", W + "/externalstoragelocation", external_storage_location),
+    ("GET", W + "/external-storage-location", external_storage_location),
     ("POST", W + "/{name}", start_workflow_by_name),
     ("GET", ID, get_workflow),
     ("DELETE", ID, terminate),
@@ -220,4 +287,7 @@ ROUTES: tuple[tuple[str, str, Any], ...] = (
     ("POST", ID + "/rerun", rerun),
     ("PUT", ID + "/skiptask/{taskReferenceName}", skip_task),
     ("DELETE", ID + "/remove", remove),
+    ("GET", ID + "/tasks", workflow_tasks),
+    ("POST", ID + "/resetcallbacks", reset_callbacks),
+    ("DELETE", ID + "/terminate-remove", terminate_remove),
 )

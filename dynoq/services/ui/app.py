@@ -16,10 +16,9 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from dynoq.errors import Conflict, DynoqError, InvalidArgument, NotFound
+from dynoq.errors import Conflict, DynoqError, InvalidArgument, NotFound, QueueNotFound
 from dynoq.runtime.settings import ServerConfig
 from dynoq.services import queue_api
-from dynoq.services.directory import QueueNotFound
 from dynoq.services.ui import auth
 from dynoq.services.ui.diagram import DiagramRenderer
 from dynoq.services.ui.sampler import Sampler

@@ -205,7 +205,7 @@ def test_unknown_fields_are_ignored_but_kept_in_raw() -> None:
     wf = parse_workflow_def(workflow(simple("a", rateLimited=True), mystery={"x": 1}))
     assert wf.raw["mystery"] == {"x": 1}
     assert wf.tasks[0].raw["rateLimited"] is True
-    td = parse_task_def({"name": "t", "isolationGroupId": "g", "totalTimeoutSeconds": 9})
+    td = parse_task_def({"name": "t", "baseType": "x", "runtimeMetadata": {"a": 1}})
     assert td == TaskDef(name="t")
 
 
@@ -352,7 +352,7 @@ def test_several_problems_are_reported_together_with_their_paths() -> None:
     assert messages["$.tasks[0].startDelay"] == "must be at least 0, not -1"
     assert messages["$.version"] == "must be an integer, not a string"
     assert "ALERT_ONLY" in messages["$.timeoutPolicy"]
-    assert "schemaVersion 2" in messages["$.schemaVersion"]
+    assert messages["$.schemaVersion"] == "workflowDef schemaVersion: 1 is only supported"
 
 
 def test_the_error_message_lists_every_problem() -> None:
@@ -384,7 +384,7 @@ def test_the_error_message_lists_every_problem() -> None:
         (workflow(simple("a"), inputParameters=["a", 1]), "$.inputParameters[1]", "string"),
         (workflow(simple("a"), variables=[]), "$.variables", "object"),
         (workflow(simple("a", retryCount=-2)), "$.tasks[0].retryCount", "at least 0"),
-        (workflow(simple("a", type="KAFKA_PUBLISH")), "$.tasks[0].type", "unknown task type"),
+        (workflow(simple("a", type="SIMPLE_ISH")), "$.tasks[0].type", "unknown task type"),
         (workflow(simple("a", type=["SIMPLE"])), "$.tasks[0].type", "unknown task type"),
         (workflow(simple("a"), timeoutPolicy=["X"]), "$.timeoutPolicy", "must be one of"),
         (
@@ -392,7 +392,7 @@ def test_the_error_message_lists_every_problem() -> None:
             "$.tasks[0].inputParameters.x[0]",
             "unclosed",
         ),
-        (workflow(simple("a"), failureWorkflow="${a..b}"), "$.failureWorkflow", "bad expression"),
+        (workflow(simple("a"), failureWorkflow="${a...b}"), "$.failureWorkflow", "bad expression"),
         (workflow(simple("a"), simple("a")), "$.tasks[1].taskReferenceName", "duplicate"),
     ],
 )

@@ -51,7 +51,7 @@ def test_a_single_expression_gives_the_typed_value(template: str, expected: Any)
         "${charge.output.a.b.c}",  # a name on a list
         "${charge.output.a[0]}",  # an index on a dict
         "${workflow.input.orderId.x}",  # a name on a string
-        "${workflow..input}",  # malformed: None, not an exception
+        "${workflow...input}",  # malformed: None, not an exception
     ],
 )
 def test_missing_paths_give_none(template: str) -> None:
@@ -126,8 +126,8 @@ def test_problems_name_the_sub_path() -> None:
         "ok": "${workflow.input.x} and $${escaped",
         "empty": "${}",
         "unclosed": "a ${workflow.input.x",
-        "list": [1, "${a..b}"],
-        "odd key": {"x": "${a[x]}"},
+        "list": [1, "${a...b}"],
+        "odd key": {"x": "${a[?(@.b >)]}"},
     }
     problems = expression_problems(template)
     paths = [path for path, _ in problems]

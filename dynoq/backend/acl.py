@@ -1,0 +1,83 @@
+"""The Redis commands each dynoq service sends (its scripts' calls included), the single source
+of the least-privilege ACL in docs/security.md (a test keeps the two equal) and of what
+``dynoq doctor`` checks a user against."""
+
+from __future__ import annotations
+
+QUEUE_COMMANDS = (
+    "hello",
+    "ping",
+    "time",
+    "evalsha",
+    "eval",
+    "del",
+    "hdel",
+    "hexists",
+    "hget",
+    "hgetall",
+    "hlen",
+    "hmget",
+    "hset",
+    "hsetnx",
+    "incr",
+    "incrby",
+    "publish",
+    "subscribe",
+    "unsubscribe",
+    "zadd",
+    "zcard",
+    "zcount",
+    "zrange",
+    "zrangebyscore",
+    "zrem",
+    "zremrangebyrank",
+    "zscore",
+)  # what every user of queues sends: the library, the CLI
+WORKFLOW_COMMANDS = (
+    *QUEUE_COMMANDS,
+    "exists",
+    "get",
+    "set",
+    "llen",
+    "lrange",
+    "ltrim",
+    "rpush",
+    "sadd",
+    "scard",
+    "sismember",
+    "smembers",
+    "srem",
+    "pexpire",
+    "pttl",
+    "zrevrangebyscore",
+    "zrevrange",
+    "info",
+)  # the workflow engine's reads, indexes and locks, and INFO for the eviction check
+
+SERVICE_COMMANDS: dict[str, tuple[str, ...]] = {
+    "app": QUEUE_COMMANDS,
+    "cli": QUEUE_COMMANDS,
+    "worker": (*QUEUE_COMMANDS, "info"),
+    "sweeper": (
+        "hello",
+        "ping",
+        "time",
+        "evalsha",
+        "eval",
+        "hgetall",
+        "set",
+        "zadd",
+        "zcount",
+        "zrangebyscore",
+        "zremrangebyrank",
+        "hget",
+        "hset",
+        "hsetnx",
+        "hmget",
+        "publish",
+        "info",
+    ),
+    "server": (*WORKFLOW_COMMANDS, "expireat", "hincrby"),  # the UI's charts
+    "decider": WORKFLOW_COMMANDS,
+    "workflow-sweeper": WORKFLOW_COMMANDS,
+}
