@@ -178,6 +178,8 @@ def main() -> int:
                 ("workflows, FAILED", "/ui/workflows?status=FAILED"),
                 ("workflows, order RUNNING", "/ui/workflows?type=order&status=RUNNING"),
                 ("workflows, free text", "/ui/workflows?text=card+declined"),
+                ("workflows, order oldest first", "/ui/workflows?type=order&order=asc"),
+                ("workflows, order version 1", "/ui/workflows?type=order&version=1"),
                 ("workflows, page 40", "/ui/workflows?start=1000"),
                 ("one execution", f"/ui/workflows/{running}"),
                 ("definitions", "/ui/definitions"),
