@@ -1,13 +1,14 @@
 """How long the web UI's pages take with many workflows stored (goal: under 200 ms each).
 
 Stores --workflows workflow executions (default 100,000: three types, 5 tasks each, statuses
-mixed as a busy system has them, started over the last week) and a queue of 10,000 messages,
-then starts ``dynoq server`` as a child process (as deployed) and fetches each page --repeat
+mixed as a busy system has them, started over the last week), a queue of 10,000 messages, and
+--schedules schedules (default 1,000) with 100,000 recorded executions among them (the most
+kept), then starts ``dynoq server`` as a child process (as deployed) and fetches each page --repeat
 times one after the other, after two warm-up fetches. The baseline, fetched the same way in
 the same run, is the Conductor API's search (``/api/workflow/search?size=25``), the call the
 workflows page is built on: the ratio says what the page adds to it.
 
-    python benchmarks/ui_pages.py [--workflows N] [--repeat R] [--redis-url URL]
+    python benchmarks/ui_pages.py [--workflows N] [--schedules S] [--repeat R] [--redis-url URL]
 
 Without --redis-url it starts a private redis-server on a loopback port (no persistence).
 """
@@ -24,7 +25,8 @@ import time
 import urllib.request
 import uuid
 
-from dynoq import AsyncQueue, Message
+from dynoq import AsyncQueue, Message, MessageAction, Schedule, Schedules, Timing
+from dynoq.runtime.schedules import MAX_EXECUTIONS
 from dynoq.testing import RedisServer, free_port, wait_until
 from dynoq.workflow.engine import WorkflowEngine
 from dynoq.workflow.model import Task, TaskStatus, Workflow, WorkflowStatus
@@ -82,7 +84,32 @@ def execution(rng: random.Random, now_ms: int, key: str) -> Workflow:
     )  # fmt: skip
 
 
-async def fill(url: str, namespace: str, total: int) -> str:
+async def fill_schedules(url: str, namespace: str, total: int) -> None:
+    """``total`` schedules (every minute, to one queue) with MAX_EXECUTIONS executions among
+    them, recorded as the scheduler records them."""
+    if not total:
+        return
+    started = time.monotonic()
+    async with Schedules.from_url(url, namespace) as schedules:
+        saved = await schedules.save_many(
+            Schedule(f"s-{i:05}", Timing(cron="* * * * *"), MessageAction("jobs"))
+            for i in range(total)
+        )
+        per = MAX_EXECUTIONS // total
+        now_ms = int(time.time() * 1000) // 60_000 * 60_000
+        for schedule in saved:
+            fires = [now_ms - 60_000 * k for k in range(per)]
+            await asyncio.gather(
+                *(schedules.record(schedule, schedules.execution(schedule, f, "EXECUTED"))
+                  for f in fires)
+            )  # fmt: skip
+    took = time.monotonic() - started
+    print(
+        f"stored {total:,} schedules, {per * total:,} executions in {took:.0f} s", file=sys.stderr
+    )
+
+
+async def fill(url: str, namespace: str, total: int, schedules: int) -> str:
     """Stores the workflows and the queue; returns the id of one RUNNING workflow."""
     engine = WorkflowEngine.from_url(url, namespace)
     rng = random.Random(7)
@@ -106,6 +133,7 @@ async def fill(url: str, namespace: str, total: int) -> str:
     await queue.push(Message(f"m{i}", {"n": i}, priority=i % 10) for i in range(10_000))
     await queue.aclose()
     await engine.aclose()
+    await fill_schedules(url, namespace, schedules)
     return running
 
 
@@ -128,12 +156,13 @@ def measure(base: str, path: str, repeat: int) -> tuple[float, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workflows", type=int, default=100_000)
+    parser.add_argument("--schedules", type=int, default=1_000)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--redis-url", default="")
     args = parser.parse_args()
     with RedisServer(port=0) if not args.redis_url else _Given(args.redis_url) as redis:
         namespace = "uibench" + uuid.uuid4().hex[:6]
-        running = asyncio.run(fill(redis.url, namespace, args.workflows))
+        running = asyncio.run(fill(redis.url, namespace, args.workflows, args.schedules))
         port = free_port()
         server = subprocess.Popen(
             [sys.executable, "-m", "dynoq", "server", "--redis-url", redis.url,
@@ -149,6 +178,8 @@ def main() -> int:
                 ("workflows, FAILED", "/ui/workflows?status=FAILED"),
                 ("workflows, order RUNNING", "/ui/workflows?type=order&status=RUNNING"),
                 ("workflows, free text", "/ui/workflows?text=card+declined"),
+                ("workflows, order oldest first", "/ui/workflows?type=order&order=asc"),
+                ("workflows, order version 1", "/ui/workflows?type=order&version=1"),
                 ("workflows, page 40", "/ui/workflows?start=1000"),
                 ("one execution", f"/ui/workflows/{running}"),
                 ("definitions", "/ui/definitions"),
@@ -156,6 +187,11 @@ def main() -> int:
                 ("queue (10,000 messages)", "/ui/queues/jobs"),
                 ("task queues", "/ui/tasks"),
             ]
+            if args.schedules:
+                pages += [
+                    (f"schedules ({args.schedules:,})", "/ui/schedules"),
+                    ("one schedule", "/ui/schedules/s-00000"),
+                ]
             print(f"{args.workflows:,} workflows stored; {args.repeat} fetches per page")
             print(f"{'page':<40} {'p50 ms':>8} {'p95 ms':>8} {'x baseline':>10}")
             baseline = 0.0

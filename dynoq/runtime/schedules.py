@@ -178,6 +178,16 @@ class Schedules:
                 out.append(schedule_from_record(json.loads(raw)))
         return sorted(out, key=lambda s: s.name)
 
+    async def names(self) -> list[str]:
+        """Every schedule's name, sorted (without reading the definitions)."""
+        with translated_errors():
+            found = await self.client.hkeys(self.keys.defs)
+        return sorted(n.decode() if isinstance(n, bytes) else str(n) for n in found)
+
+    async def get_many(self, names: Iterable[str]) -> dict[str, Schedule]:
+        """The named schedules that exist, by name (a page of a listing)."""
+        return await self._get_many(list(names))
+
     async def create(self, schedule: Schedule) -> Schedule:
         """Adds a schedule; Conflict if the name is taken."""
         if await self.get(schedule.name) is not None:

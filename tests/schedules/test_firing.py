@@ -176,3 +176,10 @@ async def test_markers_go_once_fires_are_recorded(schedules, scheduler, clock, r
     clock.advance(3)
     await scheduler.run_once()
     assert [k async for k in schedules.client.scan_iter(match="*:fired:*")] == []
+
+
+async def test_names_and_a_page_of_definitions(schedules):
+    await schedules.save_many([every(10, "b"), every(10, "a"), every(10, "c", paused=True)])
+    assert await schedules.names() == ["a", "b", "c"]
+    page = await schedules.get_many(["c", "gone", "a"])
+    assert sorted(page) == ["a", "c"] and page["c"].paused

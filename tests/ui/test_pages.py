@@ -86,6 +86,32 @@ def test_search_and_open_a_failed_execution(page: Watched, stack: Stack) -> None
     fits_phone(p)
 
 
+def test_search_sorts_by_start_time_and_filters_by_version_and_free_text(
+    page: Watched, stack: Stack
+) -> None:
+    p = page.open("/ui/workflows?type=order")
+    p.get_by_label(re.compile(r"^Sort")).select_option("asc")
+    p.get_by_role("button", name="Search").click()
+    started = p.locator("#results tbody tr td:nth-child(5)")
+    expect(started).not_to_have_count(0)
+    oldest_first = started.all_inner_texts()
+    assert oldest_first == sorted(oldest_first) and len(oldest_first) >= 4
+    p.get_by_label(re.compile(r"^Sort")).select_option("desc")
+    p.get_by_role("button", name="Search").click()
+    expect(started).to_have_count(len(oldest_first))
+    assert started.all_inner_texts() == sorted(oldest_first, reverse=True)
+
+    p.get_by_label("Version").fill("2")
+    p.get_by_role("button", name="Search").click()
+    expect(p.get_by_text("No workflow matches.")).to_be_visible()
+    p.get_by_label("Version").fill("1")
+    p.get_by_label("Free text").fill("fail-1")
+    p.get_by_role("button", name="Search").click()
+    results = p.locator("#results tbody tr")
+    expect(results).to_have_count(1)
+    expect(results).to_contain_text(stack.seeded.failed)
+
+
 def test_the_diagram_opens_a_tasks_details(page: Watched, stack: Stack) -> None:
     p = page.open(f"/ui/workflows/{stack.seeded.completed}")
     diagram = p.locator("#diagram svg")

@@ -135,7 +135,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 
 def build_ui(config: ServerConfig) -> web.Application:
-    from dynoq.services.ui import definitions, overview, queues, workflows
+    from dynoq.services.ui import definitions, overview, queues, schedules, workflows
 
     ui = web.Application(
         middlewares=[error_pages, auth.middleware(config.tokens)],
@@ -154,7 +154,7 @@ def build_ui(config: ServerConfig) -> web.Application:
     ui.router.add_get("/login", login_form)
     ui.router.add_post("/login", login)
     ui.router.add_post("/logout", logout)
-    for module in (overview, queues, workflows, definitions):
+    for module in (overview, queues, workflows, definitions, schedules):
         for method, path, handler in module.ROUTES:
             ui.router.add_route(method, path, handler)
     return ui

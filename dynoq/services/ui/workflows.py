@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -16,7 +16,9 @@ from dynoq.services.ui.app import PREFIX, RENDERER, back, page
 from dynoq.services.ui.common import engine, form_fields, form_list
 from dynoq.services.ui.diagram import DotMissing, latest_by_ref, workflow_dot
 from dynoq.workflow.engine import WorkflowEngine
-from dynoq.workflow.model import SearchFilter, Task, Workflow, WorkflowStatus
+from dynoq.workflow.model import Task, Workflow, WorkflowStatus
+from dynoq.workflow.query import All, Clause, SortKey
+from dynoq.workflow.search import search_workflows
 from dynoq.workflow.structure import base_ref
 
 PAGE_SIZES = (25, 50, 100)
@@ -54,25 +56,56 @@ def _int(text: str, default: int, field: str) -> int:
         raise InvalidArgument(f"{field} must be a whole number", field=field) from None
 
 
-async def search(request: web.Request) -> web.Response:
-    q = request.query
+def _query(q: Mapping[str, str], version: int) -> All:
+    """The search form as a query of Conductor's language (each field given, ANDed)."""
     status = q.get("status", "")
     if status and status not in WorkflowStatus.__members__:
         raise InvalidArgument(f"no status {status!r}", field="status")
+    parts = [
+        Clause(field, "=", (value,))
+        for field, value in (
+            ("workflowtype", q.get("type", "")),
+            ("status", status),
+            ("correlationid", q.get("correlationId", "").strip()),
+            ("version", str(version) if version else ""),
+        )
+        if value
+    ]
+    low, high = _millis(q.get("from", ""), "from"), _millis(q.get("to", ""), "to")
+    parts += [Clause("starttime", ">=", (str(low),))] if low is not None else []
+    parts += [Clause("starttime", "<=", (str(high),))] if high is not None else []
+    return All(tuple(parts))
+
+
+async def search(request: web.Request) -> web.Response:
+    q = request.query
     size = _int(q.get("size", ""), PAGE_SIZES[0], "size")
     if size not in PAGE_SIZES:
         size = PAGE_SIZES[0]
     start = max(0, _int(q.get("start", ""), 0, "start"))
-    where = SearchFilter(
-        workflow_types=(q["type"],) if q.get("type") else (),
-        statuses=(WorkflowStatus(status),) if status else (),
-        correlation_ids=(q["correlationId"].strip(),) if q.get("correlationId", "").strip() else (),
-        start_time_from=_millis(q.get("from", ""), "from"),
-        start_time_to=_millis(q.get("to", ""), "to"),
-        free_text=q.get("text", "").strip() or "*",
-    )
+    version = _int(q.get("version", ""), 0, "version")
+    if version < 0:
+        raise InvalidArgument("version must be 1 or more", field="version")
+    order = q.get("order", "desc")
+    if order not in ("desc", "asc"):
+        raise InvalidArgument(f"order is desc or asc, not {order!r}", field="order")
     wf = engine(request)
-    found = await wf.search(where, start, size)
+    # the search of /api/workflow/search: its indexes answer type, status, correlation id and
+    # start-time filters sorted by start time; a version or free text reads summaries
+    total, docs = await search_workflows(
+        wf.store,
+        _query(q, version),
+        q.get("text", "").strip() or "*",
+        (SortKey("startTime", order == "desc"),),
+        start,
+        size,
+    )
+    results = [
+        Workflow.from_doc(
+            dict(d, workflowName=d.get("workflowType"), workflowVersion=d.get("version"))
+        )
+        for d in docs
+    ]
     kept = {k: v for k, v in q.items() if k not in ("start", "msg", "err") and v}
 
     def page_url(at: int) -> str:
@@ -85,13 +118,13 @@ async def search(request: web.Request) -> web.Response:
             "query": q,
             "types": sorted({d.name for d in await wf.list_workflow_defs()}),
             "statuses": list(WorkflowStatus.__members__),
-            "results": found.results,
-            "total": found.total_hits,
+            "results": results,
+            "total": total,
             "start": start,
             "size": size,
             "sizes": PAGE_SIZES,
             "prev_url": page_url(max(0, start - size)) if start else "",
-            "next_url": page_url(start + size) if start + size < found.total_hits else "",
+            "next_url": page_url(start + size) if start + size < total else "",
             "back_url": request.path_qs,
             "actions": list(BULK_ACTIONS),
         },
