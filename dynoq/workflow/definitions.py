@@ -11,6 +11,7 @@ trip. ``iter_workflow_tasks`` and ``workflow_task_index`` walk the nested task t
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -178,6 +179,33 @@ _UNSUPPORTED_TASK_DEF_FIELDS = {
     "executionNameSpace": "execution namespaces (executionNameSpace)",
     "backoffJitterMs": "retry jitter (backoffJitterMs)",
 }
+
+
+# ${workflow.env.X} / ${workflow.secrets.X} are filled in when a task is handed to its worker
+# (dynoq.workflow.variables), so only tasks handed to workers (effects.QUEUED_TYPES) can use
+# them; anywhere else they would stay unresolved text, so such a definition is refused
+_VARIABLE_REFERENCE = re.compile(r"\$\{workflow\.(?:env|secrets)\.")
+_WORKER_TYPES = frozenset({"SIMPLE", "DYNAMIC", "HTTP", "HTTP_POLL"})
+
+
+def _uses_variables(value: Any) -> bool:
+    if isinstance(value, str):
+        return bool(_VARIABLE_REFERENCE.search(value))
+    if isinstance(value, Mapping):
+        return any(_uses_variables(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_uses_variables(v) for v in value)
+    return False
+
+
+def _variables_outside_workers(read: _Reader, type_name: str, fields: Sequence[str]) -> None:
+    for key in fields:
+        if _uses_variables(read.doc.get(key)):
+            read.problem(
+                key,
+                "${workflow.env.X} and ${workflow.secrets.X} are resolved only in the input of "
+                f"tasks handed to workers (SIMPLE, DYNAMIC, HTTP, HTTP_POLL), not in {type_name}",
+            )
 
 
 def _unsupported(read: _Reader, fields: Mapping[str, str]) -> None:
@@ -510,6 +538,7 @@ def _workflow_def(
             "enforceSchema", "schema enforcement (enforceSchema) is not supported by dynoq"
         )
     _expressions(workflow.output_parameters, f"{path}.outputParameters", problems)
+    _variables_outside_workers(read, "the workflow's output", ("outputParameters",))
     _expressions(workflow.failure_workflow, f"{path}.failureWorkflow", problems)
     read.optional_integer("failureWorkflowVersion")
     return workflow
@@ -578,6 +607,9 @@ def _workflow_task(doc: Any, path: str, tree: _Tree) -> WorkflowTask | None:
     )
     _expressions(task.input_parameters, f"{path}.inputParameters", tree.problems)
     _unsupported(read, _UNSUPPORTED_TASK_FIELDS)
+    if task.type not in _WORKER_TYPES:
+        fields = ("inputParameters", "expression", "loopCondition", "caseValueParam", "items")
+        _variables_outside_workers(read, f"a {task.type} task", fields)
     _CHECKS.get(task.type, _no_check)(task, read, tree)
     return task
 

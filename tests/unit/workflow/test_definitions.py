@@ -573,3 +573,48 @@ def test_task_def_problems(doc: Any, path: str, fragment: str) -> None:
 def test_response_timeout_may_equal_timeout_or_exceed_no_timeout() -> None:
     assert parse_task_def({"name": "t", "timeoutSeconds": 30, "responseTimeoutSeconds": 30})
     assert parse_task_def({"name": "t", "timeoutSeconds": 0, "responseTimeoutSeconds": 9999})
+
+
+# ------------------------------------------- ${workflow.env.X} only where it is filled in
+
+
+def test_variables_are_refused_where_dynoq_would_leave_them_unresolved() -> None:
+    """They are filled in when a task is handed to its worker; in a SWITCH, an INLINE script's
+    input or the workflow's output they would stay text, so the definition is refused."""
+    switch = {
+        "name": "s",
+        "taskReferenceName": "s",
+        "type": "SWITCH",
+        "evaluatorType": "value-param",
+        "expression": "mode",
+        "inputParameters": {"mode": "${workflow.env.MODE}"},
+        "decisionCases": {"fast": [{"name": "work", "taskReferenceName": "f"}]},
+    }
+    [(path, message)] = problems_of({"name": "wf", "tasks": [switch]})
+    assert path.endswith("tasks[0].inputParameters")
+    assert "not in a SWITCH task" in message and "${workflow.env.X}" in message
+    doc = {
+        "name": "wf",
+        "tasks": [{"name": "work", "taskReferenceName": "w"}],
+        "outputParameters": {"key": "${workflow.secrets.API_KEY}"},
+    }
+    [(path, message)] = problems_of(doc)
+    assert path.endswith("outputParameters") and "workflow's output" in message
+
+
+def test_variables_in_the_input_of_worker_tasks_are_accepted() -> None:
+    for kind in ("SIMPLE", "HTTP"):
+        task = {
+            "name": "work",
+            "taskReferenceName": "w",
+            "type": kind,
+            "inputParameters": {"key": "${workflow.secrets.API_KEY}", "http_request": {}},
+        }
+        assert parse_workflow_def({"name": "wf", "tasks": [task]}).tasks[0].type == kind
+
+
+def test_the_worker_types_are_the_queued_types() -> None:
+    from dynoq.workflow import definitions
+    from dynoq.workflow.effects import QUEUED_TYPES
+
+    assert {str(t) for t in QUEUED_TYPES} == definitions._WORKER_TYPES
