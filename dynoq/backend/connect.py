@@ -18,6 +18,7 @@ import redis.sentinel
 from dynoq.backend.embedded import shared_server
 from dynoq.backend.pipelining import PipeliningRedis
 from dynoq.backend.runner import ensure_initialized, translated_errors
+from dynoq.backend.runner import translate_error as translate_error  # re-exported: services
 from dynoq.core.urls import RedisTarget, Topology, parse_redis_url
 from dynoq.errors import ConfigError
 

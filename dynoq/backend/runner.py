@@ -36,8 +36,29 @@ DEGRADED_POLL_SECONDS = 0.5
 
 OUT_OF_MEMORY = (
     "Redis is out of memory (maxmemory reached, policy noeviction): writes are refused until "
-    "memory is freed; nothing of this call was written"
+    "memory is freed"
 )
+
+
+def translate_error(exc: redis.exceptions.RedisError) -> DynoqError:
+    """The DynoqError a redis-py exception stands for (raise it ``from exc``)."""
+    match exc:
+        case (
+            redis.exceptions.ConnectionError()
+            | redis.exceptions.TimeoutError()
+            | redis.exceptions.ClusterError()
+            | redis.exceptions.TryAgainError()
+            | redis.exceptions.RedisClusterException()
+        ):
+            return RedisUnavailable(f"Redis is unavailable: {exc}")
+        case redis.exceptions.OutOfMemoryError():
+            return RedisUnavailable(OUT_OF_MEMORY + "; nothing of this call was written")
+        case redis.exceptions.ResponseError():
+            text = str(exc)
+            if "dynoq bad argument" in text:
+                return InvalidArgument(text.split("dynoq ", 1)[1])
+            return ScriptFailed(f"Redis rejected a queue script: {text}")
+    return DynoqError(f"Redis error: {exc}")
 
 
 @contextlib.contextmanager
@@ -45,23 +66,8 @@ def translated_errors() -> Iterator[None]:
     """Re-raises redis-py exceptions as DynoqError subclasses, keeping the cause."""
     try:
         yield
-    except (
-        redis.exceptions.ConnectionError,
-        redis.exceptions.TimeoutError,
-        redis.exceptions.ClusterError,
-        redis.exceptions.TryAgainError,
-        redis.exceptions.RedisClusterException,
-    ) as exc:
-        raise RedisUnavailable(f"Redis is unavailable: {exc}") from exc
-    except redis.exceptions.OutOfMemoryError as exc:
-        raise RedisUnavailable(OUT_OF_MEMORY) from exc
-    except redis.exceptions.ResponseError as exc:
-        text = str(exc)
-        if "dynoq bad argument" in text:
-            raise InvalidArgument(text.split("dynoq ", 1)[1]) from exc
-        raise ScriptFailed(f"Redis rejected a queue script: {text}") from exc
     except redis.exceptions.RedisError as exc:
-        raise DynoqError(f"Redis error: {exc}") from exc
+        raise translate_error(exc) from exc
 
 
 def check_client(client: Any) -> None:

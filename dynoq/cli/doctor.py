@@ -21,6 +21,7 @@ from dynoq.backend.acl import SERVICE_COMMANDS
 from dynoq.backend.connect import SyncClient, sync_client
 from dynoq.backend.queue import Queue
 from dynoq.backend.registry import list_queues
+from dynoq.core.eviction import EVICTS_ANY_KEY, EVICTS_KEYS_WITH_TTL
 from dynoq.core.keys import CLUSTER_SLOTS, shard_keys
 from dynoq.core.urls import Topology, parse_redis_url
 from dynoq.errors import DynoqError
@@ -31,8 +32,6 @@ SLOW_ROUND_TRIP_MS = 5.0
 SKEW_WARNING_MS = 500.0
 SKEW_ERROR_MS = 5000.0
 MEMORY_WARNING_RATIO = 0.8
-EVICTING = ("allkeys-lru", "allkeys-lfu", "allkeys-random")
-EVICTING_WITH_TTL = ("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl")
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,7 @@ def check_version(node: NodeFacts) -> Finding:
 def check_eviction(node: NodeFacts) -> list[Finding]:
     policy = str(node.config.get("maxmemory-policy") or node.info.get("maxmemory_policy", "?"))
     found: list[Finding] = []
-    if policy in EVICTING:
+    if policy in EVICTS_ANY_KEY:
         found.append(
             Finding(
                 "maxmemory-policy",
@@ -86,7 +85,7 @@ def check_eviction(node: NodeFacts) -> list[Finding]:
                 "CONFIG SET maxmemory-policy noeviction (and in redis.conf)",
             )
         )
-    elif policy in EVICTING_WITH_TTL:
+    elif policy in EVICTS_KEYS_WITH_TTL:
         found.append(
             Finding(
                 "maxmemory-policy",

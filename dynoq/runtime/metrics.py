@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from dynoq.core.eviction import evicts
 from dynoq.core.models import Message, QueueStats
 from dynoq.errors import DynoqError
 
@@ -80,11 +81,6 @@ class Metrics:
 
 StatsSource = Callable[[], Awaitable[Iterable[tuple[str, QueueStats]]]]
 InfoSource = Callable[[], Awaitable[dict[str, Any]]]
-EVICTING_POLICIES = frozenset(
-    ("allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu",
-     "volatile-random", "volatile-ttl")
-)  # fmt: skip
-
 _GAUGES = (
     ("ready", "Messages ready to pop (including delayed ones already due)."),
     ("delayed", "Messages waiting for their due time."),
@@ -175,5 +171,5 @@ def _redis_families(info: dict[str, Any] | None) -> Iterable[Metric]:
     yield GaugeMetricFamily(
         "dynoq_redis_evicting_policy",
         "1 when Redis's maxmemory-policy may evict keys (anything but noeviction).",
-        value=1 if info.get("maxmemory_policy") in EVICTING_POLICIES else 0,
+        value=1 if evicts(info.get("maxmemory_policy")) else 0,
     )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import CollectorRegistry, start_http_server
 
 from dynoq.backend.connect import sync_client
+from dynoq.core.eviction import evicts
 from dynoq.runtime.settings import EMBEDDED_URL
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def warn_if_evicting(url: str) -> str | None:
         log.debug("could not read maxmemory_policy: %s", exc)
         return None
     policy = _policy(reply)
-    if policy in (None, "noeviction"):
+    if not evicts(policy):
         return None
     log.warning(
         "WARNING: Redis maxmemory-policy is %s: when Redis reaches maxmemory it evicts keys, "

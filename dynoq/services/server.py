@@ -15,7 +15,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry
 
-from dynoq.backend.connect import ainfo, async_client
+from dynoq.backend.connect import ainfo, async_client, translate_error
 from dynoq.core.models import QueueStats
 from dynoq.errors import (
     ConfigError,
@@ -47,10 +47,6 @@ log = logging.getLogger("dynoq.server")
 RequestHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 OPEN_PATHS = frozenset({"/", "/health", "/api/health", conductor_http.TOKEN_PATH})
 
-OUT_OF_MEMORY = (
-    "Redis is out of memory (maxmemory reached, policy noeviction): writes are refused until "
-    "memory is freed"
-)
 _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
@@ -78,11 +74,9 @@ def _as_api_error(exc: BaseException) -> ApiError | None:
             return ApiError(400, "invalid_argument", str(exc), "queue")
         case RedisUnavailable():
             return ApiError(503, "redis_unavailable", str(exc))
-        # what the workflow engine's plain commands raise, untranslated
-        case redis.exceptions.OutOfMemoryError():
-            return ApiError(503, "redis_unavailable", OUT_OF_MEMORY)
-        case redis.exceptions.ConnectionError() | redis.exceptions.TimeoutError():
-            return ApiError(503, "redis_unavailable", f"Redis is unavailable: {exc}")
+        # what the workflow engine's plain commands raise, untranslated: as the runner reads it
+        case redis.exceptions.RedisError():
+            return _as_api_error(translate_error(exc))
         case web.HTTPException() if exc.status >= 400:
             code = _HTTP_CODES.get(exc.status, "http_error")
             return ApiError(exc.status, code, exc.reason)
