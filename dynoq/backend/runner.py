@@ -40,8 +40,13 @@ OUT_OF_MEMORY = (
 )
 
 
-def translate_error(exc: redis.exceptions.RedisError) -> DynoqError:
-    """The DynoqError a redis-py exception stands for (raise it ``from exc``)."""
+# redis-py's RedisClusterException is not a RedisError
+REDIS_ERRORS = (redis.exceptions.RedisError, redis.exceptions.RedisClusterException)
+
+
+def translate_error(exc: Exception) -> DynoqError:
+    """The DynoqError a redis-py exception (one of REDIS_ERRORS) stands for; raise it
+    ``from exc``."""
     match exc:
         case (
             redis.exceptions.ConnectionError()
@@ -66,7 +71,7 @@ def translated_errors() -> Iterator[None]:
     """Re-raises redis-py exceptions as DynoqError subclasses, keeping the cause."""
     try:
         yield
-    except redis.exceptions.RedisError as exc:
+    except REDIS_ERRORS as exc:
         raise translate_error(exc) from exc
 
 

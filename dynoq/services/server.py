@@ -75,7 +75,7 @@ def _as_api_error(exc: BaseException) -> ApiError | None:
         case RedisUnavailable():
             return ApiError(503, "redis_unavailable", str(exc))
         # what the workflow engine's plain commands raise, untranslated: as the runner reads it
-        case redis.exceptions.RedisError():
+        case redis.exceptions.RedisError() | redis.exceptions.RedisClusterException():
             return _as_api_error(translate_error(exc))
         case web.HTTPException() if exc.status >= 400:
             code = _HTTP_CODES.get(exc.status, "http_error")
