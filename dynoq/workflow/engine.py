@@ -323,6 +323,18 @@ class WorkflowEngine:
         )
         return await self.workers.update_task(result)
 
+    async def update_task_and_poll(self, result: TaskResult) -> tuple[Task, Task | None]:
+        """update_task, then the next task of its type for that worker if it ended (update-v2)."""
+        check_sendable(
+            task_id=result.task_id,
+            workflow_instance_id=result.workflow_instance_id,
+            output_data=result.output_data,
+            reason_for_incompletion=result.reason_for_incompletion,
+            worker_id=result.worker_id,
+            logs=result.logs,
+        )
+        return await self.workers.update_task_and_poll(result)
+
     async def get_task(self, task_id: str) -> Task:
         """A task as it stands; NotFound if there is none."""
         return await self.workers.get_task(task_id)

@@ -113,11 +113,8 @@ async def update_v2(request: web.Request) -> web.Response:
     """A TaskResult; when the task is now terminal, the next task of its type for the same
     worker and domain (polled without waiting), else 204."""
     result = task_result(await object_body(request))
-    task = await engine(request).update_task(result)
-    if not task.status.terminal:
-        return no_content()
-    tasks = await engine(request).poll(task.task_type, 1, 0.0, result.worker_id, task.domain)
-    return web.json_response(task_doc(tasks[0])) if tasks else no_content()
+    _, polled = await engine(request).update_task_and_poll(result)
+    return web.json_response(task_doc(polled)) if polled is not None else no_content()
 
 
 async def get_task(request: web.Request) -> web.Response:
