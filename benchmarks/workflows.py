@@ -8,6 +8,11 @@ HTTP through ``dynoq server`` with Conductor's own Python SDK (``--workers-via s
 system shows up as latency, not as a slower driver) and reads each one's start and end times.
 
     python benchmarks/workflows.py [--redis-url URL] [--workflows N] [--rate R] [--deciders D]
+                                   [--tree ../main --repeat N]
+
+With ``--tree`` each workload also runs on another checkout's dynoq (services, workers and
+driver alike), in turn with this one's on the same redis-server, ``--repeat`` times, so old and
+new code are measured under the same load.
 
 Anchor: Orkes reported 200+ workflow executions/s on one laptop node with a tuned Java build.
 """
@@ -24,9 +29,11 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -243,6 +250,49 @@ def run_one(url: str, definition: dict[str, Any], args: argparse.Namespace) -> d
             s.wait(15)
 
 
+def print_row(row: dict[str, Any], tree: str = "") -> None:
+    print(
+        f"{row['workflow']:>13}: {row['completed']:,}/{row['started']:,} completed, "
+        f"{row['workflows_per_s']:,.0f} workflows/s, start-to-complete "
+        f"p50 {row['latency_ms_p50']:,.0f} ms p99 {row['latency_ms_p99']:,.0f} ms, "
+        f"{row['cpu_ms_per_workflow']:.1f} CPU ms per workflow"
+        + (f", {row['unfinished']} unfinished" if row["unfinished"] else "")
+        + (f"  [{tree}]" if tree else ""),
+        flush=True,
+    )
+
+
+def run_on_tree(tree: str | None, url: str, kind: str, argv: list[str]) -> dict[str, Any]:
+    """One workload in a child process whose dynoq (and its services') is ``tree``'s."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # when run as a script
+    from benchmarks.trees import python_path
+
+    path = python_path(tree)
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        command = [sys.executable, "-m", "benchmarks.workflows", *argv]
+        command += ["--redis-url", url, "--kinds", kind, "--json", out.name]
+        env = {**os.environ, "PYTHONPATH": path}
+        subprocess.run(command, env=env, cwd=path, check=True, stdout=subprocess.DEVNULL)
+        with open(out.name) as result:
+            row: dict[str, Any] = json.load(result)["results"][0]
+            return row
+
+
+def child_argv(argv: list[str]) -> list[str]:
+    """The command line without the options the parent itself handles."""
+    own = ("--tree", "--repeat", "--json", "--redis-url", "--kinds")
+    out: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg.split("=", 1)[0] in own:
+            skip = "=" not in arg
+        else:
+            out.append(arg)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--redis-url")
@@ -257,6 +307,8 @@ def main() -> None:
         default="library",
         help="workers on the Python engine, or Conductor's Python SDK over dynoq server's /api",
     )
+    parser.add_argument("--tree", action="append", default=[], help="another dynoq checkout")
+    parser.add_argument("--repeat", type=int, default=1, help="turns of the trees (--tree)")
     parser.add_argument("--json", help="write the results here")
     args = parser.parse_args()
     server = None if args.redis_url else RedisServer().start()
@@ -264,17 +316,18 @@ def main() -> None:
     try:
         results = []
         for kind in args.kinds.split(","):
+            if args.tree:  # each tree in a child process, in turn
+                for _ in range(args.repeat):
+                    for tree in [*args.tree, None]:
+                        row = run_on_tree(tree, url, kind, child_argv(sys.argv[1:]))
+                        row["tree"] = tree or "this checkout"
+                        results.append(row)
+                        print_row(row, row["tree"])
+                continue
             definition = {"linear": LINEAR, "fork": FORK}[kind]
             row = run_one(url, definition, args)
             results.append(row)
-            print(
-                f"{row['workflow']:>13}: {row['completed']:,}/{row['started']:,} completed, "
-                f"{row['workflows_per_s']:,.0f} workflows/s, start-to-complete "
-                f"p50 {row['latency_ms_p50']:,.0f} ms p99 {row['latency_ms_p99']:,.0f} ms, "
-                f"{row['cpu_ms_per_workflow']:.1f} CPU ms per workflow"
-                + (f", {row['unfinished']} unfinished" if row["unfinished"] else ""),
-                flush=True,
-            )
+            print_row(row)
         if args.json:
             with open(args.json, "w") as out:
                 json.dump({"args": vars(args), "results": results}, out, indent=2)
