@@ -94,16 +94,18 @@ def sdk_noop() -> dict[str, Any]:
     return {}
 
 
-def sdk_workers(api_url: str, processes: int) -> Any:
-    """Conductor's own TaskHandler: ``processes`` worker processes for ``noop``, 10 threads
-    each, polling every millisecond when idle; started, to be stopped with stop_processes()."""
+def sdk_workers(api_url: str, processes: int, threads: int = 10) -> Any:
+    """Conductor's own TaskHandler: ``processes`` worker processes for ``noop``, ``threads``
+    threads each, polling every millisecond when idle; started, to be stopped with
+    stop_processes()."""
     from conductor.client.automator.task_handler import TaskHandler
     from conductor.client.configuration.configuration import Configuration
     from conductor.client.worker.worker import Worker
 
     handler = TaskHandler(
         workers=[
-            Worker("noop", sdk_noop, poll_interval=1, thread_count=10) for _ in range(processes)
+            Worker("noop", sdk_noop, poll_interval=1, thread_count=threads)
+            for _ in range(processes)
         ],
         configuration=Configuration(server_api_url=api_url),
         scan_for_annotated_workers=False,
@@ -222,7 +224,7 @@ def run_one(url: str, definition: dict[str, Any], args: argparse.Namespace) -> d
         services.append(spawn_service("server", url, namespace, "--port", str(port)))
         base = f"http://127.0.0.1:{port}"
         wait_until(lambda: healthy(base), timeout=30, message="dynoq server did not come up")
-        handler = sdk_workers(base + "/api", args.workers)
+        handler = sdk_workers(base + "/api", args.workers, args.sdk_threads)
     else:
         workers = [
             multiprocessing.Process(target=library_worker, args=(url, namespace, stop))
@@ -306,6 +308,9 @@ def main() -> None:
         choices=("library", "sdk"),
         default="library",
         help="workers on the Python engine, or Conductor's Python SDK over dynoq server's /api",
+    )
+    parser.add_argument(
+        "--sdk-threads", type=int, default=10, help="threads per SDK worker process"
     )
     parser.add_argument("--tree", action="append", default=[], help="another dynoq checkout")
     parser.add_argument("--repeat", type=int, default=1, help="turns of the trees (--tree)")

@@ -248,6 +248,9 @@ async def test_update_v2_hands_over_the_next_task_and_v1_returns_the_id(api, nam
     following = await response.json()
     assert following["status"] == "IN_PROGRESS"
     assert {task["workflowInstanceId"], following["workflowInstanceId"]} == {first, second}
+    # both handed-over tasks left the queue for good: nothing waits, nothing is leased
+    verbose = await (await api.get("/api/tasks/queue/all/verbose")).json()
+    assert verbose[task_type] == {"0": {"size": 0, "uacked": 0}}
     result = {"taskId": following["taskId"], "status": "IN_PROGRESS", "callbackAfterSeconds": 60}
     response = await api.post("/api/tasks", json=result)
     assert (response.status, await response.text()) == (200, following["taskId"])
