@@ -16,6 +16,7 @@ import redis.cluster
 import redis.sentinel
 
 from dynoq.backend.embedded import shared_server
+from dynoq.backend.packing import hiredis_packing
 from dynoq.backend.pipelining import PipeliningRedis
 from dynoq.backend.runner import ensure_initialized, translated_errors
 from dynoq.backend.runner import translate_error as translate_error  # re-exported: services
@@ -117,6 +118,7 @@ def async_client(url: str, *, bounded: bool = True, pipelined: bool = False) -> 
                 )
         except ValueError as exc:
             raise ConfigError(f"bad Redis URL {url!r}: {exc}") from exc
+        pool.connection_class = hiredis_packing(pool.connection_class)
         return (PipeliningRedis if pipelined else redis.asyncio.Redis).from_pool(pool)
     options = _client_options(target)
     if target.topology is Topology.CLUSTER:
