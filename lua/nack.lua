@@ -2,7 +2,7 @@
 -- delivery still counts: once a message was delivered max_deliveries times it is dead-lettered
 -- instead. Ignored unless the message is in flight with the given receipt (when one is given).
 --
--- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/shard.lua)
+-- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/keys.lua)
 -- ARGV[1]     now_ms          integer ms, or '' to read the server clock
 -- ARGV[2]     channel         pub/sub channel to wake waiting consumers, or ''
 -- ARGV[3]     move_limit      max due/expired messages moved to ready first
@@ -15,7 +15,7 @@
 --!include lib/shard.lua
 
 local shard = bind_shard_keys()
-local now = check_now(ARGV[1])
+local now, now_ceil = check_now(ARGV[1])
 local channel = ARGV[2]
 local move_limit = check_int(ARGV[3], 'move_limit', 1, 100000)
 local id = ARGV[4]
@@ -35,8 +35,8 @@ if max_deliveries > 0 and attempts >= max_deliveries then
   return 1
 end
 move_ready_by(shard, now, move_limit, max_deliveries)
-redis.call('HSET', shard.messages, id,
-  make_record(priority, attempts, '', now + delay_ms, payload))
-enqueue(shard, id, priority, now, delay_ms)
+local due_ms = due_after(now, now_ceil, delay_ms)
+redis.call('HSET', shard.messages, id, make_record(priority, attempts, '', due_ms, payload))
+enqueue(shard, id, priority, now, due_ms)
 wake_consumers(channel)
 return 1

@@ -1,7 +1,7 @@
 -- set_delay: a waiting (ready or delayed) message becomes due at now + delay_ms; 0 makes it due
 -- now (a ready message keeps its place). In-flight and dead messages are left alone.
 --
--- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/shard.lua)
+-- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/keys.lua)
 -- ARGV[1]     now_ms      integer ms, or '' to read the server clock
 -- ARGV[2]     channel     pub/sub channel to wake waiting consumers, or ''
 -- ARGV[3]     move_limit  max due/expired messages moved to ready first
@@ -13,7 +13,7 @@
 --!include lib/locate.lua
 
 local shard = bind_shard_keys()
-local now = check_now(ARGV[1])
+local now, now_ceil = check_now(ARGV[1])
 local channel = ARGV[2]
 local move_limit = check_int(ARGV[3], 'move_limit', 1, 100000)
 local id = ARGV[4]
@@ -32,8 +32,9 @@ else
   redis.call('ZREM', shard.delayed, id)
 end
 move_ready_by(shard, now, move_limit, NOT_KNOWN)
-set_due(shard, id, now + delay_ms)
-enqueue(shard, id, priority, now, delay_ms)
+local due_ms = due_after(now, now_ceil, delay_ms)
+set_due(shard, id, due_ms)
+enqueue(shard, id, priority, now, due_ms)
 forget_seq_if_ready_empty(shard)
 wake_consumers(channel)
 return 1

@@ -37,7 +37,7 @@ _DELIVERY = struct.Struct(">IB")  # attempts, receipt length
 
 
 class Record(NamedTuple):
-    """A stored message (see ``lua/lib/shard.lua``): a binary header, then the payload.
+    """A stored message (see ``lua/lib/keys.lua``): a binary header, then the payload.
 
     Header: priority (+ 128 once delivered) in one byte, due_ms in 48 bits big-endian; once
     delivered, attempts in 32 bits and the receipt prefixed by its length in one byte."""
