@@ -11,6 +11,7 @@ the result is the epoch). Its return value is the operation's result. ``AsyncQue
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from collections import defaultdict
@@ -84,7 +85,11 @@ def check_count(count: object, name: str = "count") -> int:
 
 
 def to_ms(seconds: float) -> int:
-    return round(seconds * 1000)
+    """Whole milliseconds, rounded up, so a delay or lease is never shorter than asked for; float
+    noise (0.29 * 1000 is 290.00000000000006) is not a millisecond more."""
+    ms = seconds * 1000
+    whole = round(ms)
+    return whole if abs(ms - whole) < 1e-6 else math.ceil(ms)
 
 
 def _chunks(items: list[T], size: int) -> list[list[T]]:
