@@ -239,7 +239,9 @@ class QueueOps:
             if remaining <= 0:
                 return []
             if wake_in_ms is not None:
-                remaining = min(remaining, max(wake_in_ms, 0) / 1000 + 0.001)
+                # Counted from the server's clock rounded down, so sleeping that long never
+                # wakes before the due time; at least 1 ms, so "due now" does not spin.
+                remaining = min(remaining, max(wake_in_ms, 1) / 1000)
             epoch = yield Wait(remaining, epoch)
 
     def _pop_round(self, count: int) -> Generator[Tolerant, Any, tuple[list[Message], int | None]]:
