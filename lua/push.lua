@@ -7,7 +7,8 @@
 -- ARGV[1]     now_ms         integer ms, or '' to read the server clock
 -- ARGV[2]     channel        pub/sub channel to wake waiting consumers, or ''
 -- ARGV[3]     move_limit     max due/expired messages moved to ready first
--- ARGV[4..]   per message, 4 entries: id, priority (0..99), delay_ms (>= 0), payload (bytes)
+-- ARGV[4..]   per message, 4 entries: id, priority (0..99), delay_us (>= 0, microseconds),
+--             payload (bytes)
 -- Returns: the number of messages pushed.
 -- Errors: 'ERR dynoq bad argument <name>' before any write.
 --!include lib/keys.lua
@@ -15,7 +16,7 @@
 --!include lib/arrive.lua
 
 local shard = bind_shard_keys()
-local now, now_ceil = check_now(ARGV[1])
+local now, past_us = check_now(ARGV[1])
 local channel = ARGV[2]
 local move_limit = ARGV[3]
 check_int(move_limit, 'move_limit', 1, 100000)
@@ -24,14 +25,14 @@ if (#ARGV - first + 1) % 4 ~= 0 then
   return redis.error_reply('ERR dynoq bad argument count: ' .. #ARGV)
 end
 -- Checked inline: a check_int call per argument costs a push more than its HSET.
-local priority, delay_ms
+local priority, delay_us
 for i = first, #ARGV, 4 do
-  priority, delay_ms = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+  priority, delay_us = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
   if priority == nil or priority % 1 ~= 0 or priority < 0 or priority > 99 then
     return redis.error_reply('ERR dynoq bad argument priority: ' .. ARGV[i + 1])
   end
-  if delay_ms == nil or delay_ms % 1 ~= 0 or delay_ms < 0 or delay_ms > 2^45 then
-    return redis.error_reply('ERR dynoq bad argument delay_ms: ' .. ARGV[i + 2])
+  if delay_us == nil or delay_us % 1 ~= 0 or delay_us < 0 or delay_us > 2^52 then
+    return redis.error_reply('ERR dynoq bad argument delay_us: ' .. ARGV[i + 2])
   end
 end
 
@@ -41,19 +42,18 @@ move_due(shard, now, move_limit)
 -- HSET counts the fields it added: when that is every id, none existed (an id has a record
 -- exactly when it is in one of the four sets) and no set needs looking at, the common case.
 -- Otherwise the ids that existed leave whichever set holds them, before they are added again.
--- A delayed message is due at now_ceil + delay_ms: never before the moment asked for.
+-- A delayed message is due at due_after(...): never before the moment asked for.
 if #ARGV == first + 3 then -- one message, the common call: no batch bookkeeping, no helpers
-  local id = ARGV[first] -- priority and delay_ms hold its checked values
-  local due_ms = now
-  if delay_ms > 0 then due_ms = now_ceil + delay_ms end
+  local id = ARGV[first] -- priority and delay_us hold its checked values
+  local due_ms = due_after(now, past_us, delay_us)
   if redis.call('HSET', shard.messages, id, struct.pack(NEW_RECORD, priority, due_ms, ARGV[first + 3])) == 0 then
     redis.call('ZREM', shard.ready, id)
     redis.call('ZREM', shard.delayed, id)
     redis.call('ZREM', shard.in_flight, id)
     redis.call('ZREM', shard.dead, id)
-    if delay_ms > 0 and redis.call('ZCARD', shard.ready) == 0 then redis.call('DEL', shard.seq) end
+    if delay_us > 0 and redis.call('ZCARD', shard.ready) == 0 then redis.call('DEL', shard.seq) end
   end
-  if delay_ms > 0 then
+  if delay_us > 0 then
     redis.call('ZADD', shard.delayed, due_ms * TIME_SCALE + priority, id)
   else
     redis.call('ZADD', shard.ready, priority * PRIORITY_SPAN + redis.call('INCR', shard.seq), id)
@@ -77,10 +77,10 @@ end
 local seq = 0
 if ready_count > 0 then seq = redis.call('INCRBY', shard.seq, ready_count) - ready_count end
 for _, i in ipairs(ids) do
-  local id, priority, delay_ms = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+  local id, priority, delay_us = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
   records[#records + 1] = id
-  if delay_ms > 0 then
-    local due_ms = now_ceil + delay_ms
+  if delay_us > 0 then
+    local due_ms = due_after(now, past_us, delay_us)
     records[#records + 1] = struct.pack(NEW_RECORD, priority, due_ms, ARGV[i + 3])
     delayed[#delayed + 1] = due_ms * TIME_SCALE + priority
     delayed[#delayed + 1] = id

@@ -84,12 +84,22 @@ def check_count(count: object, name: str = "count") -> int:
     return count
 
 
+def _rounded_up(value: float) -> int:
+    """``value`` rounded up to a whole number, float noise aside (0.29 * 1000 is
+    290.00000000000006, not 291)."""
+    whole = round(value)
+    return whole if abs(value - whole) <= 1e-9 * max(1.0, abs(value)) else math.ceil(value)
+
+
 def to_ms(seconds: float) -> int:
-    """Whole milliseconds, rounded up, so a delay or lease is never shorter than asked for; float
-    noise (0.29 * 1000 is 290.00000000000006) is not a millisecond more."""
-    ms = seconds * 1000
-    whole = round(ms)
-    return whole if abs(ms - whole) < 1e-6 else math.ceil(ms)
+    """Whole milliseconds, rounded up: a lease is never shorter than asked for."""
+    return _rounded_up(seconds * 1000)
+
+
+def to_us(seconds: float) -> int:
+    """Whole microseconds, rounded up: the scripts make a delay due at the first millisecond
+    of the Redis clock not before the moment asked for."""
+    return _rounded_up(seconds * 1_000_000)
 
 
 def _chunks(items: list[T], size: int) -> list[list[T]]:
@@ -201,7 +211,7 @@ class QueueOps:
                 if round_no < len(chunks):
                     args: list[str | int | bytes] = [self._now(), self.spec.channel, MOVE_LIMIT]
                     for message, payload in chunks[round_no]:
-                        args += [message.id, message.priority, to_ms(message.delay), payload]
+                        args += [message.id, message.priority, to_us(message.delay), payload]
                     calls.append(self._call("push", shard, *args))
             yield calls
         return [message.id for message, _ in encoded]
@@ -218,7 +228,7 @@ class QueueOps:
             MOVE_LIMIT,
             message.id,
             message.priority,
-            to_ms(message.delay),
+            to_us(message.delay),
             payload,
         )
         [pushed] = yield [call]
@@ -327,7 +337,7 @@ class QueueOps:
         self, message: str | Message, delay: float = 0.0, receipt: str | None = None
     ) -> Steps[bool]:
         message_id, receipt_arg = self._id_and_receipt(message, receipt)
-        delay_ms = to_ms(check_seconds(delay, "delay", InvalidArgument))
+        delay_us = to_us(check_seconds(delay, "delay", InvalidArgument))
         return (
             yield from self._on_one(
                 "nack",
@@ -336,7 +346,7 @@ class QueueOps:
                 self.spec.channel,
                 MOVE_LIMIT,
                 message_id,
-                delay_ms,
+                delay_us,
                 receipt_arg,
                 self.spec.max_deliveries,
             )
@@ -353,7 +363,7 @@ class QueueOps:
 
     def set_delay(self, message: str | Message, delay: float) -> Steps[bool]:
         message_id, _ = self._id_and_receipt(message, None)
-        delay_ms = to_ms(check_seconds(delay, "delay", InvalidArgument))
+        delay_us = to_us(check_seconds(delay, "delay", InvalidArgument))
         return (
             yield from self._on_one(
                 "set_delay",
@@ -362,7 +372,7 @@ class QueueOps:
                 self.spec.channel,
                 MOVE_LIMIT,
                 message_id,
-                delay_ms,
+                delay_us,
             )
         )
 

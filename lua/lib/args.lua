@@ -9,19 +9,24 @@ local function check_int(value, name, lo, hi)
   return n
 end
 
--- The server's clock in ms (TIME), unless the caller injected one (tests): returns it rounded
--- down and rounded up. Rounded down it says what is due ("due_ms <= now": a message due at
--- 12.000 is not due at 11.999). Rounded up it is the base of a due time, so that now + delay
--- is never before the moment the caller asked for.
+-- The server's clock (TIME) in whole ms, rounded down, and the microseconds past that ms; or the
+-- ms the caller injected (tests) and 0. Rounded down, now says what is due: due_ms <= now.
 local function check_now(now_arg)
   if now_arg == '' then
     local t = redis.call('TIME')
     local us = tonumber(t[2])
-    local now = tonumber(t[1]) * 1000 + (us - us % 1000) / 1000
-    if us % 1000 == 0 then return now, now end
-    return now, now + 1
+    local past_us = us % 1000
+    return tonumber(t[1]) * 1000 + (us - past_us) / 1000, past_us
   end
-  -- 2^47: due_ms = now + delay_ms (< 2^45) fits the record's 48 bits
-  local now = check_int(now_arg, 'now_ms', 0, 2^47)
-  return now, now
+  -- 2^47: due_ms = now + delay (< 2^52 us) fits the record's 48 bits
+  return check_int(now_arg, 'now_ms', 0, 2^47), 0
+end
+
+-- When a message delayed by delay_us becomes due, in whole ms: now without a delay, else the
+-- first ms not before now + delay_us (past_us from check_now), so it is never handed out before
+-- the moment asked for and at most 1 ms after it. Integer arithmetic only, so exact.
+local function due_after(now, past_us, delay_us)
+  if delay_us == 0 then return now end
+  local part_us = delay_us % 1000
+  return now + (delay_us - part_us) / 1000 + math.ceil((part_us + past_us) / 1000)
 end

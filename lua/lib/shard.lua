@@ -45,13 +45,6 @@ local function enqueue_delayed(shard, id, priority, due_ms)
   redis.call('ZADD', shard.delayed, due_ms * TIME_SCALE + priority, id)
 end
 
--- When a message given delay_ms becomes due: now without a delay, else never before the moment
--- asked for (now_ceil is the clock rounded up, see check_now).
-local function due_after(now, now_ceil, delay_ms)
-  if delay_ms > 0 then return now_ceil + delay_ms end
-  return now
-end
-
 -- Puts a message back to wait: delayed until due_ms when that is after now, else ready.
 local function enqueue(shard, id, priority, now, due_ms)
   if due_ms > now then

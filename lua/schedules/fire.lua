@@ -19,7 +19,7 @@
 
 local shard = bind_shard_keys()
 local marker = KEYS[7]
-local now, now_ceil = check_now(ARGV[1])
+local now, past_us = check_now(ARGV[1])
 local channel = ARGV[2]
 local move_limit = check_int(ARGV[3], 'move_limit', 1, 100000)
 local id = ARGV[4]
@@ -33,7 +33,7 @@ if redis.call('EXISTS', marker) == 1 or redis.call('HEXISTS', shard.messages, id
 end
 redis.call('SET', marker, '1', 'PX', marker_ttl_ms)
 move_ready_by(shard, now, move_limit, 0)
-local due_ms = due_after(now, now_ceil, delay_ms)
+local due_ms = due_after(now, past_us, delay_ms * 1000)
 redis.call('HSET', shard.messages, id, make_record(priority, 0, '', due_ms, payload))
 enqueue(shard, id, priority, now, due_ms)
 wake_consumers(channel)

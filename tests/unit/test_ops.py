@@ -6,7 +6,7 @@ import pytest
 
 from dynoq import InvalidMessage, Message, PayloadTooLarge
 from dynoq.core.codec import Record, pack_record, parse_record, popped_messages
-from dynoq.core.ops import LISTEN, QueueOps, ScriptCall, Tolerant, Wait, to_ms
+from dynoq.core.ops import LISTEN, QueueOps, ScriptCall, Tolerant, Wait, to_ms, to_us
 from dynoq.core.spec import QueueSpec
 from dynoq.testing import ManualClock
 
@@ -121,5 +121,6 @@ def test_popped_messages_decode_what_parse_record_reads():
     ("seconds", "ms"),
     [(0, 0), (0.001, 1), (0.0011, 2), (0.0054, 6), (0.29, 290), (2.5, 2500), (1e-7, 1)],
 )
-def test_delays_round_up_to_whole_milliseconds_but_not_float_noise(seconds, ms):
+def test_leases_and_delays_round_up_but_not_float_noise(seconds, ms):
     assert to_ms(seconds) == ms
+    assert to_us(seconds / 1000) == ms
