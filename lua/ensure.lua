@@ -12,26 +12,50 @@
 -- Returns: 1 if pushed, 0 if the id was already present (nothing changed).
 -- Errors: 'ERR dynoq bad argument <name>' before any write.
 --!include lib/keys.lua
---!include lib/args.lua
 --!include lib/arrive.lua
 
-local shard = bind_shard_keys()
-local now, past_us = check_now(ARGV[1])
+local shard = {
+  ready = KEYS[1], delayed = KEYS[2], in_flight = KEYS[3],
+  dead = KEYS[4], messages = KEYS[5], seq = KEYS[6],
+}
+-- The clock, the checks and the due time inline, as check_now, check_int and due_after in
+-- lib/args.lua do them: a helper is a closure created on every call.
+local now, past_us = tonumber(ARGV[1]), 0
+if ARGV[1] == '' then
+  local t = redis.call('TIME')
+  local us = tonumber(t[2])
+  past_us = us % 1000
+  now = tonumber(t[1]) * 1000 + (us - past_us) / 1000
+elseif now == nil or now % 1 ~= 0 or now < 0 or now > 2^47 then
+  return redis.error_reply('ERR dynoq bad argument now_ms: ' .. ARGV[1])
+end
 local channel = ARGV[2]
-local move_limit = ARGV[3]
-check_int(move_limit, 'move_limit', 1, 100000)
+local move_limit = tonumber(ARGV[3])
+if move_limit == nil or move_limit % 1 ~= 0 or move_limit < 1 or move_limit > 100000 then
+  return redis.error_reply('ERR dynoq bad argument move_limit: ' .. ARGV[3])
+end
 local id = ARGV[4]
-local priority = check_int(ARGV[5], 'priority', 0, 99)
-local delay_us = check_int(ARGV[6], 'delay_us', 0, 2^52)
+local priority = tonumber(ARGV[5])
+if priority == nil or priority % 1 ~= 0 or priority < 0 or priority > 99 then
+  return redis.error_reply('ERR dynoq bad argument priority: ' .. ARGV[5])
+end
+local delay_us = tonumber(ARGV[6])
+if delay_us == nil or delay_us % 1 ~= 0 or delay_us < 0 or delay_us > 2^52 then
+  return redis.error_reply('ERR dynoq bad argument delay_us: ' .. ARGV[6])
+end
 local payload = ARGV[7]
+local due_ms = now
+if delay_us > 0 then
+  local up_us = delay_us + past_us + 999
+  due_ms = now + (up_us - up_us % 1000) / 1000
+end
 
 -- An id has a record exactly when it is in one of the four sets: HSETNX is the check and the
 -- write in one call, and no set needs looking at.
-local due_ms = due_after(now, past_us, delay_us)
 if redis.call('HSETNX', shard.messages, id, struct.pack(NEW_RECORD, priority, due_ms, payload)) == 0 then
   return 0
 end
-move_due(shard, now, move_limit)
+move_due(shard, now, ARGV[3])
 if delay_us > 0 then
   redis.call('ZADD', shard.delayed, due_ms * TIME_SCALE + priority, id)
 else

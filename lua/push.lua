@@ -12,19 +12,33 @@
 -- Returns: the number of messages pushed.
 -- Errors: 'ERR dynoq bad argument <name>' before any write.
 --!include lib/keys.lua
---!include lib/args.lua
 --!include lib/arrive.lua
 
-local shard = bind_shard_keys()
-local now, past_us = check_now(ARGV[1])
+local shard = {
+  ready = KEYS[1], delayed = KEYS[2], in_flight = KEYS[3],
+  dead = KEYS[4], messages = KEYS[5], seq = KEYS[6],
+}
+-- The clock, the checks and the due time inline, as check_now, check_int and due_after in
+-- lib/args.lua do them: a helper is a closure created on every call, and push is the call made
+-- most.
+local now, past_us = tonumber(ARGV[1]), 0
+if ARGV[1] == '' then
+  local t = redis.call('TIME')
+  local us = tonumber(t[2])
+  past_us = us % 1000
+  now = tonumber(t[1]) * 1000 + (us - past_us) / 1000
+elseif now == nil or now % 1 ~= 0 or now < 0 or now > 2^47 then
+  return redis.error_reply('ERR dynoq bad argument now_ms: ' .. ARGV[1])
+end
 local channel = ARGV[2]
-local move_limit = ARGV[3]
-check_int(move_limit, 'move_limit', 1, 100000)
+local move_limit = tonumber(ARGV[3])
+if move_limit == nil or move_limit % 1 ~= 0 or move_limit < 1 or move_limit > 100000 then
+  return redis.error_reply('ERR dynoq bad argument move_limit: ' .. ARGV[3])
+end
 local first = 4
 if (#ARGV - first + 1) % 4 ~= 0 then
   return redis.error_reply('ERR dynoq bad argument count: ' .. #ARGV)
 end
--- Checked inline: a check_int call per argument costs a push more than its HSET.
 local priority, delay_us
 for i = first, #ARGV, 4 do
   priority, delay_us = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
@@ -37,15 +51,18 @@ for i = first, #ARGV, 4 do
 end
 
 -- Whatever came due before this push is ahead of it in the ready order.
-move_due(shard, now, move_limit)
+move_due(shard, now, ARGV[3])
 
 -- HSET counts the fields it added: when that is every id, none existed (an id has a record
 -- exactly when it is in one of the four sets) and no set needs looking at, the common case.
 -- Otherwise the ids that existed leave whichever set holds them, before they are added again.
--- A delayed message is due at due_after(...): never before the moment asked for.
-if #ARGV == first + 3 then -- one message, the common call: no batch bookkeeping, no helpers
+if #ARGV == first + 3 then -- one message, the common call: no batch bookkeeping
   local id = ARGV[first] -- priority and delay_us hold its checked values
-  local due_ms = due_after(now, past_us, delay_us)
+  local due_ms = now
+  if delay_us > 0 then
+    local up_us = delay_us + past_us + 999
+    due_ms = now + (up_us - up_us % 1000) / 1000
+  end
   if redis.call('HSET', shard.messages, id, struct.pack(NEW_RECORD, priority, due_ms, ARGV[first + 3])) == 0 then
     redis.call('ZREM', shard.ready, id)
     redis.call('ZREM', shard.delayed, id)
@@ -80,7 +97,8 @@ for _, i in ipairs(ids) do
   local id, priority, delay_us = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
   records[#records + 1] = id
   if delay_us > 0 then
-    local due_ms = due_after(now, past_us, delay_us)
+    local up_us = delay_us + past_us + 999
+    local due_ms = now + (up_us - up_us % 1000) / 1000
     records[#records + 1] = struct.pack(NEW_RECORD, priority, due_ms, ARGV[i + 3])
     delayed[#delayed + 1] = due_ms * TIME_SCALE + priority
     delayed[#delayed + 1] = id

@@ -1,4 +1,11 @@
--- The server's clock and argument checks; include after lib/keys.lua.
+-- The shard's keys, the server's clock and argument checks; include after lib/keys.lua.
+
+local function bind_shard_keys()
+  return {
+    ready = KEYS[1], delayed = KEYS[2], in_flight = KEYS[3],
+    dead = KEYS[4], messages = KEYS[5], seq = KEYS[6],
+  }
+end
 
 -- Validates an integer argument before the first write; raises a script error naming it.
 local function check_int(value, name, lo, hi)
@@ -24,9 +31,10 @@ end
 
 -- When a message delayed by delay_us becomes due, in whole ms: now without a delay, else the
 -- first ms not before now + delay_us (past_us from check_now), so it is never handed out before
--- the moment asked for and at most 1 ms after it. Integer arithmetic only, so exact.
+-- the moment asked for and at most 1 ms after it. Integers below 2^53 only, so exact.
+-- push.lua and ensure.lua compute the same inline.
 local function due_after(now, past_us, delay_us)
   if delay_us == 0 then return now end
-  local part_us = delay_us % 1000
-  return now + (delay_us - part_us) / 1000 + math.ceil((part_us + past_us) / 1000)
+  local up_us = delay_us + past_us + 999
+  return now + (up_us - up_us % 1000) / 1000
 end

@@ -1,4 +1,6 @@
 -- What a message arriving on a shard (push, ensure) needs first; include after lib/keys.lua.
+-- The one helper push and ensure create: their other steps are inline, as each function a script
+-- defines is a closure created on every call.
 
 -- Moves the delayed messages due by `now`, at most `limit` (an integer, or its decimal string),
 -- to ready in due order, so that whatever came due before a push is ahead of it. Returns how many.

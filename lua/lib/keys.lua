@@ -1,5 +1,6 @@
--- The shard's keyspace and how its scores and records are encoded. Constants and one function
--- only: every function a script defines is a closure created on each run.
+-- The shard's keyspace and how its scores and records are encoded. Constants only: every function
+-- a script defines is a closure created on each of its calls, and push and ensure include this
+-- file and lib/arrive.lua alone.
 --
 -- One shard is six keys with one hash tag, always passed in this order:
 --   KEYS[1] ready      zset  member id, score priority * 2^46 + seq   (pop order)
@@ -25,10 +26,3 @@ local TIME_SCALE = 128               -- room for the priority (0..99) below the 
 local DELIVERED = 128                -- flag added to the record's priority byte
 local MAX_RECEIPT = 255              -- the record stores a receipt's length in one byte
 local NEW_RECORD = '>BI6c0'          -- struct format of a never delivered message's record
-
-local function bind_shard_keys()
-  return {
-    ready = KEYS[1], delayed = KEYS[2], in_flight = KEYS[3],
-    dead = KEYS[4], messages = KEYS[5], seq = KEYS[6],
-  }
-end

@@ -1,9 +1,10 @@
 """A delayed message is never handed out before the moment asked for, and is due less than a
-millisecond after it, on the server's clock: push, ensure, nack and set_delay with a delay of a
-fraction of a millisecond more than a whole one (5.4 ms), each followed by pops as fast as the
-client can send them. The call's send and return times bound when Redis saw it (the server's
-clock is this machine's), so a pop that returns before the send time + delay caught a message
-handed out early, and a due time past the return time + delay + 1 ms one made later than needed."""
+millisecond after it, on the server's clock: push (one and a batch), ensure, nack and set_delay
+with a delay of a fraction of a millisecond more than a whole one (5.4 ms), each followed by pops
+as fast as the client can send them. The call's send and return times bound when Redis saw it
+(the server's clock is this machine's), so a pop that returns before the send time + delay
+caught a message handed out early, and a due time past the return time + delay + 1 ms one made
+later than needed."""
 
 from __future__ import annotations
 
@@ -49,6 +50,16 @@ def assert_due_on_time(q: Any, delay_one: Callable[[str], tuple[float, float]]) 
 def test_a_pushed_message_is_due_on_time(make_queue):
     q = make_queue()
     assert_due_on_time(q, lambda mid: delayed_by(lambda: q.push(Message(mid, 1, delay=DELAY))))
+
+
+def test_a_message_pushed_in_a_batch_is_due_on_time(make_queue):
+    q = make_queue()
+
+    def push(mid: str) -> tuple[float, float]:
+        batch = [Message(mid, 1, delay=DELAY), Message(f"{mid}-later", 2, delay=3600)]
+        return delayed_by(lambda: q.push(batch))
+
+    assert_due_on_time(q, push)
 
 
 def test_an_ensured_message_is_due_on_time(make_queue):
