@@ -12,12 +12,9 @@
 -- Returns: 1 if pushed, 0 if the id was already present (nothing changed).
 -- Errors: 'ERR dynoq bad argument <name>' before any write.
 --!include lib/keys.lua
---!include lib/arrive.lua
 
-local shard = {
-  ready = KEYS[1], delayed = KEYS[2], in_flight = KEYS[3],
-  dead = KEYS[4], messages = KEYS[5], seq = KEYS[6],
-}
+local ready_key, delayed_key, in_flight_key = KEYS[1], KEYS[2], KEYS[3]
+local dead_key, messages_key, seq_key = KEYS[4], KEYS[5], KEYS[6]
 -- The clock, the checks and the due time inline, as check_now, check_int and due_after in
 -- lib/args.lua do them: a helper is a closure created on every call.
 local now, past_us = tonumber(ARGV[1]), 0
@@ -30,8 +27,9 @@ elseif now == nil or now % 1 ~= 0 or now < 0 or now > 2^47 then
   return redis.error_reply('ERR dynoq bad argument now_ms: ' .. ARGV[1])
 end
 local channel = ARGV[2]
-local move_limit = tonumber(ARGV[3])
-if move_limit == nil or move_limit % 1 ~= 0 or move_limit < 1 or move_limit > 100000 then
+local move_limit = ARGV[3]
+local limit = tonumber(move_limit)
+if limit == nil or limit % 1 ~= 0 or limit < 1 or limit > 100000 then
   return redis.error_reply('ERR dynoq bad argument move_limit: ' .. ARGV[3])
 end
 local id = ARGV[4]
@@ -52,14 +50,15 @@ end
 
 -- An id has a record exactly when it is in one of the four sets: HSETNX is the check and the
 -- write in one call, and no set needs looking at.
-if redis.call('HSETNX', shard.messages, id, struct.pack(NEW_RECORD, priority, due_ms, payload)) == 0 then
+if redis.call('HSETNX', messages_key, id, struct.pack(NEW_RECORD, priority, due_ms, payload)) == 0 then
   return 0
 end
-move_due(shard, now, ARGV[3])
+-- Whatever came due before this message is ahead of it in the ready order.
+--!include lib/move_due.lua
 if delay_us > 0 then
-  redis.call('ZADD', shard.delayed, due_ms * TIME_SCALE + priority, id)
+  redis.call('ZADD', delayed_key, due_ms * TIME_SCALE + priority, id)
 else
-  redis.call('ZADD', shard.ready, priority * PRIORITY_SPAN + redis.call('INCR', shard.seq), id)
+  redis.call('ZADD', ready_key, priority * PRIORITY_SPAN + redis.call('INCR', seq_key), id)
 end
 if channel ~= '' then redis.call('PUBLISH', channel, '1') end
 return 1

@@ -12,12 +12,9 @@
 -- Returns: the number of messages pushed.
 -- Errors: 'ERR dynoq bad argument <name>' before any write.
 --!include lib/keys.lua
---!include lib/arrive.lua
 
-local shard = {
-  ready = KEYS[1], delayed = KEYS[2], in_flight = KEYS[3],
-  dead = KEYS[4], messages = KEYS[5], seq = KEYS[6],
-}
+local ready_key, delayed_key, in_flight_key = KEYS[1], KEYS[2], KEYS[3]
+local dead_key, messages_key, seq_key = KEYS[4], KEYS[5], KEYS[6]
 -- The clock, the checks and the due time inline, as check_now, check_int and due_after in
 -- lib/args.lua do them: a helper is a closure created on every call, and push is the call made
 -- most.
@@ -31,8 +28,9 @@ elseif now == nil or now % 1 ~= 0 or now < 0 or now > 2^47 then
   return redis.error_reply('ERR dynoq bad argument now_ms: ' .. ARGV[1])
 end
 local channel = ARGV[2]
-local move_limit = tonumber(ARGV[3])
-if move_limit == nil or move_limit % 1 ~= 0 or move_limit < 1 or move_limit > 100000 then
+local move_limit = ARGV[3]
+local limit = tonumber(move_limit)
+if limit == nil or limit % 1 ~= 0 or limit < 1 or limit > 100000 then
   return redis.error_reply('ERR dynoq bad argument move_limit: ' .. ARGV[3])
 end
 local first = 4
@@ -51,7 +49,7 @@ for i = first, #ARGV, 4 do
 end
 
 -- Whatever came due before this push is ahead of it in the ready order.
-move_due(shard, now, ARGV[3])
+--!include lib/move_due.lua
 
 -- HSET counts the fields it added: when that is every id, none existed (an id has a record
 -- exactly when it is in one of the four sets) and no set needs looking at, the common case.
@@ -63,17 +61,17 @@ if #ARGV == first + 3 then -- one message, the common call: no batch bookkeeping
     local up_us = delay_us + past_us + 999
     due_ms = now + (up_us - up_us % 1000) / 1000
   end
-  if redis.call('HSET', shard.messages, id, struct.pack(NEW_RECORD, priority, due_ms, ARGV[first + 3])) == 0 then
-    redis.call('ZREM', shard.ready, id)
-    redis.call('ZREM', shard.delayed, id)
-    redis.call('ZREM', shard.in_flight, id)
-    redis.call('ZREM', shard.dead, id)
-    if delay_us > 0 and redis.call('ZCARD', shard.ready) == 0 then redis.call('DEL', shard.seq) end
+  if redis.call('HSET', messages_key, id, struct.pack(NEW_RECORD, priority, due_ms, ARGV[first + 3])) == 0 then
+    redis.call('ZREM', ready_key, id)
+    redis.call('ZREM', delayed_key, id)
+    redis.call('ZREM', in_flight_key, id)
+    redis.call('ZREM', dead_key, id)
+    if delay_us > 0 and redis.call('ZCARD', ready_key) == 0 then redis.call('DEL', seq_key) end
   end
   if delay_us > 0 then
-    redis.call('ZADD', shard.delayed, due_ms * TIME_SCALE + priority, id)
+    redis.call('ZADD', delayed_key, due_ms * TIME_SCALE + priority, id)
   else
-    redis.call('ZADD', shard.ready, priority * PRIORITY_SPAN + redis.call('INCR', shard.seq), id)
+    redis.call('ZADD', ready_key, priority * PRIORITY_SPAN + redis.call('INCR', seq_key), id)
   end
   if channel ~= '' then redis.call('PUBLISH', channel, '1') end
   return 1
@@ -92,7 +90,7 @@ for _, i in ipairs(ids) do
   if tonumber(ARGV[i + 2]) == 0 then ready_count = ready_count + 1 end
 end
 local seq = 0
-if ready_count > 0 then seq = redis.call('INCRBY', shard.seq, ready_count) - ready_count end
+if ready_count > 0 then seq = redis.call('INCRBY', seq_key, ready_count) - ready_count end
 for _, i in ipairs(ids) do
   local id, priority, delay_us = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
   records[#records + 1] = id
@@ -109,18 +107,18 @@ for _, i in ipairs(ids) do
     ready[#ready + 1] = id
   end
 end
-if redis.call('HSET', shard.messages, unpack(records)) < #ids then
+if redis.call('HSET', messages_key, unpack(records)) < #ids then
   local names = {}
   for n, i in ipairs(ids) do names[n] = ARGV[i] end
-  redis.call('ZREM', shard.ready, unpack(names))
-  redis.call('ZREM', shard.delayed, unpack(names))
-  redis.call('ZREM', shard.in_flight, unpack(names))
-  redis.call('ZREM', shard.dead, unpack(names))
+  redis.call('ZREM', ready_key, unpack(names))
+  redis.call('ZREM', delayed_key, unpack(names))
+  redis.call('ZREM', in_flight_key, unpack(names))
+  redis.call('ZREM', dead_key, unpack(names))
 end
-if #ready > 0 then redis.call('ZADD', shard.ready, unpack(ready)) end
+if #ready > 0 then redis.call('ZADD', ready_key, unpack(ready)) end
 if #delayed > 0 then
-  redis.call('ZADD', shard.delayed, unpack(delayed))
-  if ready_count == 0 and redis.call('ZCARD', shard.ready) == 0 then redis.call('DEL', shard.seq) end
+  redis.call('ZADD', delayed_key, unpack(delayed))
+  if ready_count == 0 and redis.call('ZCARD', ready_key) == 0 then redis.call('DEL', seq_key) end
 end
 if channel ~= '' then redis.call('PUBLISH', channel, '1') end
 return (#ARGV - first + 1) / 4

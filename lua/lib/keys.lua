@@ -1,6 +1,6 @@
 -- The shard's keyspace and how its scores and records are encoded. Constants only: every function
 -- a script defines is a closure created on each of its calls, and push and ensure include this
--- file and lib/arrive.lua alone.
+-- file and lib/move_due.lua (a block) alone.
 --
 -- One shard is six keys with one hash tag, always passed in this order:
 --   KEYS[1] ready      zset  member id, score priority * 2^46 + seq   (pop order)

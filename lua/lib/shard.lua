@@ -1,10 +1,9 @@
 -- Helpers shared by the scripts that move messages between states, pulled in by an include line
 -- that dynoq/backend/scripts.py resolves. Every function is a closure a script creates on each
 -- run, so helpers few scripts need are in lib/delivery.lua (pop, ack) and lib/locate.lua, and
--- push and ensure include only lib/keys.lua, lib/args.lua and lib/arrive.lua.
+-- push and ensure include only lib/keys.lua and lib/move_due.lua.
 --!include lib/keys.lua
 --!include lib/args.lua
---!include lib/arrive.lua
 
 -- priority, attempts, receipt, due_ms, payload
 local function split_record(record)
@@ -80,7 +79,6 @@ end
 -- the limit, an exhausted message would be delivered once more instead of dead-lettered.
 -- Returns requeued, dead_lettered.
 local function move_ready_by(shard, now, limit, max_deliveries)
-  if max_deliveries < 0 then return move_due(shard, now, limit), 0 end
   -- Numbers passed to redis.call are formatted with %.17g, each costing more than the
   -- command itself on an empty set: format the two once, as integers.
   local top = string.format('%d', now * TIME_SCALE + (TIME_SCALE - 1))
