@@ -87,6 +87,18 @@ def dynoq_figures(url: str, n: int) -> dict[str, dict[str, float]]:
     )
     queue.clear()
     queue.close()
+    # The same script called the way the floor rows are: Redis CPU counts the idle time between
+    # calls too (each wake-up costs it), so only rows sent at a like rate compare.
+    from dynoq.backend.scripts import script_source
+
+    sha = client.script_load(script_source("push"))
+    out["push.lua, bare EVALSHA"] = measured(
+        client,
+        n,
+        "evalsha",
+        lambda: [client.evalsha(sha, 6, *FLOOR_KEYS, *push_args(f"r{i}")) for i in range(n)],
+    )
+    client.delete(*FLOOR_KEYS)
     client.close()
     return out
 
@@ -108,20 +120,28 @@ def baseline_figures(url: str, n: int) -> dict[str, float]:
     return figures
 
 
+FLOOR_KEYS = [f"{{cost}}:{k}" for k in ("ready", "delayed", "in_flight", "dead", "messages", "seq")]
+
+
+def push_args(message_id: str) -> list[Any]:
+    """A one-message push's arguments: now_ms (server clock), channel, move_limit, id,
+    priority, delay, payload."""
+    return ["", "cost:wake", 1000, message_id, 0, 0, PAYLOAD]
+
+
 def floor_figures(url: str, n: int) -> dict[str, dict[str, float]]:
     """The floor scripts, each called ``n`` times like a one-message push."""
     client = redis.Redis.from_url(url)
-    keys = [f"{{cost}}:{k}" for k in ("ready", "delayed", "in_flight", "dead", "messages", "seq")]
     out = {}
     for name, script in FLOOR_SCRIPTS.items():
         sha = client.script_load(script)
 
         def run(sha: str = sha) -> None:
             for i in range(n):
-                client.evalsha(sha, 6, *keys, "", "cost:wake", 1000, f"f{i}", 0, 0, PAYLOAD)
+                client.evalsha(sha, 6, *FLOOR_KEYS, *push_args(f"f{i}"))
 
         out[name] = measured(client, n, "evalsha", run)
-        client.delete(*keys)
+        client.delete(*FLOOR_KEYS)
     client.close()
     return out
 
