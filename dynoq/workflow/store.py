@@ -109,15 +109,24 @@ class WorkflowStore:
         *,
         release: bool = False,
         before: dict[str, str] | None = None,
+        dropped: list[str] | None = None,
     ) -> int | None:
         """Saves under the lock (and releases it with ``release``): None when the lock was
         lost; else the number of events still pending. ``before`` (from :func:`statuses`)
-        limits the task summaries written to those that changed."""
+        limits the task summaries written to those that changed; the summaries and logs of
+        ``dropped`` tasks (no longer in the workflow) are deleted."""
         k = self.keys(workflow_id)
         args = [token, pack(workflow.to_stored()), applied, "1" if release else "0"]
         args.extend(summaries(workflow, before))
+        for task_id in dropped or ():
+            args += [task_id, ""]
         reply = await self._script("save", [k.state, k.inbox, k.lock, k.tasks], args)
-        return int(reply[1]) if reply[0] else None
+        if not reply[0]:
+            return None
+        if dropped:
+            with translated_errors():
+                await self.client.delete(*(k.log(task_id) for task_id in dropped))
+        return int(reply[1])
 
     async def release(self, workflow_id: str, token: str) -> int:
         """Releases the lock; the number of events that arrived meanwhile."""
@@ -394,6 +403,12 @@ def statuses(workflow: Workflow) -> dict[str, str]:
     found = {t.task_id: str(t.status) for t in workflow.tasks}
     found[""] = str(workflow.status)
     return found
+
+
+def dropped_tasks(read: dict[str, str], workflow: Workflow) -> list[str]:
+    """The tasks of ``read`` (from :func:`statuses`) that ``workflow`` no longer holds."""
+    kept = {t.task_id for t in workflow.tasks}
+    return [task_id for task_id in read if task_id and task_id not in kept]
 
 
 def summaries(workflow: Workflow, before: dict[str, str] | None) -> list[str]:
