@@ -83,7 +83,7 @@ class WorkflowStore:
         args = [pack(workflow.to_stored()), *summaries(workflow, None)]
         created = await self._script("create", [k.state, k.tasks], args)
         if created:
-            await self.index(workflow, None)
+            await self.index(workflow, None, new=True)
         return bool(created)
 
     async def read(self, workflow_id: str) -> tuple[Workflow | None, list[dict[str, Any]]]:
@@ -165,11 +165,7 @@ class WorkflowStore:
             await self.client.delete(
                 k.state, k.inbox, k.lock, k.tasks, *(k.log(t.task_id) for t in workflow.tasks)
             )
-            pipe = self.client.pipeline(transaction=False)
-            for key in self._index_keys(workflow, workflow.status):
-                pipe.zrem(key, workflow.workflow_id)
-            pipe.hdel(f"{self.ns}:wfsummary", workflow.workflow_id)
-            await pipe.execute()
+            await self._unindex(workflow)
 
     # -- logs -------------------------------------------------------------------------------
     async def add_logs(self, workflow_id: str, task_id: str, entries: list[dict[str, Any]]) -> None:
@@ -196,8 +192,11 @@ class WorkflowStore:
             keys.append(self._index("corr", wf.correlation_id))
         return keys
 
-    async def index(self, wf: Workflow, previous: WorkflowStatus | None) -> None:
-        """Records the workflow's summary; moves it between status indexes when that changed."""
+    async def index(
+        self, wf: Workflow, previous: WorkflowStatus | None, *, new: bool = False
+    ) -> None:
+        """Records the workflow's summary; moves it between status indexes when that changed.
+        ``new``: just created, so it cannot have been removed meanwhile."""
         score = wf.start_time or wf.create_time
         doc = wf.to_doc(include_tasks=False)
         summary = {name: doc.get(name) for name in SUMMARY_FIELDS}
@@ -212,6 +211,20 @@ class WorkflowStore:
                 pipe.zadd(key, {wf.workflow_id: score})
             pipe.hset(f"{self.ns}:wfsummary", wf.workflow_id, pack(summary))
             await pipe.execute()
+            # A removal deletes the state before the indexes, so a write that lands after the
+            # removal's index delete finds the state gone here, and takes itself back.
+            if not new and not await self.client.exists(self.keys(wf.workflow_id).state):
+                await self._unindex(wf)
+
+    async def _unindex(self, wf: Workflow) -> None:
+        """Drops the workflow from the indexes of every status (a late write of an older
+        status may have landed after the newest one) and its summary."""
+        keys = {key for status in WorkflowStatus for key in self._index_keys(wf, status)}
+        pipe = self.client.pipeline(transaction=False)
+        for key in sorted(keys):
+            pipe.zrem(key, wf.workflow_id)
+        pipe.hdel(f"{self.ns}:wfsummary", wf.workflow_id)
+        await pipe.execute()
 
     async def count_by_type_and_status(self, pairs: list[tuple[str, WorkflowStatus]]) -> list[int]:
         """How many workflows of each (type, status), from the indexes (no summary is read)."""

@@ -695,3 +695,25 @@ async def test_tasks_a_loop_or_a_rerun_drops_leave_nothing_behind(
         await engine.update_task(
             TaskResult(dropped.task_id, workflow_id, TaskStatus.COMPLETED, output_data={})
         )
+
+
+async def test_an_index_write_that_lands_after_a_removal_leaves_nothing_behind(
+    engine: WorkflowEngine, services: Services
+) -> None:
+    """A decider that saved a workflow and is slow to index it, while it is terminated and
+    removed: whether its late write lands before or after the removal, nothing stays found."""
+    await register(engine, [simple("only")])
+    workflow_id = await engine.start_workflow("flow", correlation_id="gone-1")
+    running = await engine.get_workflow(workflow_id)
+    where = SearchFilter(workflow_types=("flow",), correlation_ids=("gone-1",))
+    assert (await engine.search(where)).total_hits == 1
+
+    await engine.remove_workflow(workflow_id)
+    await engine.store.index(running, None)  # the slow decider's write, after the removal
+
+    assert (await engine.search(where)).total_hits == 0
+    for status in (None, WorkflowStatus.RUNNING, WorkflowStatus.TERMINATED):
+        statuses = () if status is None else (status,)
+        found = await engine.search(SearchFilter(statuses=statuses, workflow_types=("flow",)))
+        assert found.total_hits == 0
+    assert not await engine.client.hexists(f"{engine.namespace}:wfsummary", workflow_id)
