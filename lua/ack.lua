@@ -2,7 +2,7 @@
 -- a receipt is given, the receipt is the one of its current delivery; a late ack from a consumer
 -- whose lease expired (and whose message was redelivered) changes nothing.
 --
--- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/keys.lua)
+-- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/shard.lua)
 -- ARGV[1..]   pairs: id, receipt ('' = any delivery)
 -- Returns: for each pair in order, 1 if acked else 0.
 --!include lib/shard.lua
@@ -14,7 +14,7 @@ for i = 1, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
 if #ids == 0 then return {} end
 
 -- One HMGET to check the batch (a record holds a receipt exactly while the message is in
--- flight: see lib/keys.lua), one ZREM and HDEL to delete it.
+-- flight: see lib/shard.lua), one ZREM and HDEL to delete it.
 local records = redis.call('HMGET', shard.messages, unpack(ids))
 local reply, doomed, seen = {}, {}, {}
 for i, id in ipairs(ids) do

@@ -4,7 +4,7 @@
 -- redelivers. Each popped message gets attempts + 1, a fresh receipt, and a lease until
 -- now + lease_ms. Invariant: a message in flight is held by exactly one receipt.
 --
--- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/keys.lua)
+-- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/shard.lua)
 -- ARGV[1]     now_ms          integer ms, or '' to read the server clock
 -- ARGV[2]     count           1..10000 messages to pop
 -- ARGV[3]     lease_ms        >= 1, the unack timeout
@@ -14,7 +14,7 @@
 -- ARGV[6]     move_limit      max due/expired messages moved to ready first
 -- Returns: {now_ms, next_wake_ms, id1, record1, id2, record2, ...} where next_wake_ms is when
 --          something may next become ready (now_ms if ready is not empty, -1 if never) and
---          each record is the message's new record (binary header + payload, see lib/keys.lua).
+--          each record is the message's new record (binary header + payload, see lib/shard.lua).
 -- Errors: 'ERR dynoq bad argument <name>' before any write.
 --!include lib/shard.lua
 --!include lib/delivery.lua

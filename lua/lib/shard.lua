@@ -1,7 +1,8 @@
 -- Helpers shared by the scripts that move messages between states, pulled in by an include line
 -- that dynoq/backend/scripts.py resolves. Every function is a closure a script creates on each
 -- run, so helpers few scripts need are in lib/delivery.lua (pop, ack) and lib/locate.lua, and
--- push and ensure include only lib/keys.lua and lib/move_due.lua.
+-- push and ensure include only lib/keys.lua and lib/move_due.lua. The shard's keys, scores and
+-- records are described in lib/keys.lua.
 --!include lib/keys.lua
 --!include lib/args.lua
 
