@@ -6,7 +6,7 @@ import pytest
 
 from dynoq import InvalidMessage, Message, PayloadTooLarge
 from dynoq.core.codec import Record, pack_record, parse_record, popped_messages
-from dynoq.core.ops import LISTEN, QueueOps, ScriptCall, Tolerant, Wait, to_ms, to_us
+from dynoq.core.ops import LISTEN, QueueOps, ScriptCall, Tolerant, Wait
 from dynoq.core.spec import QueueSpec
 from dynoq.testing import ManualClock
 
@@ -115,12 +115,3 @@ def test_popped_messages_decode_what_parse_record_reads():
     assert (m.state.value, m.shard, m.due_at, m.lease_expires_at, m.delay) == (
         "in_flight", 2, 1_764_085_620.0, 1_764_085_680.0, 0.0,
     )  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    ("seconds", "ms"),
-    [(0, 0), (0.001, 1), (0.0011, 2), (0.0054, 6), (0.29, 290), (2.5, 2500), (1e-7, 1)],
-)
-def test_leases_and_delays_round_up_but_not_float_noise(seconds, ms):
-    assert to_ms(seconds) == ms
-    assert to_us(seconds / 1000) == ms
