@@ -27,9 +27,10 @@ elseif now == nil or now % 1 ~= 0 or now < 0 or now > 2^47 then
   return redis.error_reply('ERR dynoq bad argument now_ms: ' .. ARGV[1])
 end
 local channel = ARGV[2]
-local move_limit = ARGV[3]
-local limit = tonumber(move_limit)
-if limit == nil or limit % 1 ~= 0 or limit < 1 or limit > 100000 then
+-- A number, not ARGV[3] as given: redis.call writes it in digits, which ZRANGEBYSCORE's LIMIT
+-- takes whatever the spelling it came in ('1e3').
+local move_limit = tonumber(ARGV[3])
+if move_limit == nil or move_limit % 1 ~= 0 or move_limit < 1 or move_limit > 100000 then
   return redis.error_reply('ERR dynoq bad argument move_limit: ' .. ARGV[3])
 end
 local id = ARGV[4]

@@ -1,7 +1,7 @@
 -- Moving what came due before an arriving message (push, ensure). A block, not a function: it is
 -- pasted where it is included, since each function a script defines is a closure created on
 -- every call, and push and ensure are the calls made most. Moves the delayed messages due by
--- now, at most move_limit (a checked integer string) of them, to ready in due order, so that
+-- now, at most move_limit (a checked integer) of them, to ready in due order, so that
 -- whatever came due before the new message is ahead of it: the order move_ready_by in
 -- lib/shard.lua keeps. Expects the locals ready_key, delayed_key, seq_key, now and move_limit.
 do
