@@ -9,8 +9,8 @@
 -- ARGV[2]     count           1..10000 messages to pop
 -- ARGV[3]     lease_ms        >= 1, the unack timeout
 -- ARGV[4]     max_deliveries  0 = unlimited
--- ARGV[5]     receipt_prefix  unique per call, at most 250 bytes; the i-th message's receipt is
---                             prefix .. i
+-- ARGV[5]     receipt_prefix  unique per call, at most 250 bytes; each message's receipt is the
+--                             prefix and three letters unique within the call
 -- ARGV[6]     move_limit      max due/expired messages moved to ready first
 -- Returns: {now_ms, next_wake_ms, id1, record1, id2, record2, ...} where next_wake_ms is when
 --          something may next become ready (now_ms if ready is not empty, -1 if never) and
@@ -50,7 +50,7 @@ if #ids > 0 then
     local record = records[i]
     if record then
       local priority
-      record, priority = delivered_record(record, receipt_prefix .. i)
+      record, priority = delivered_record(record, receipt_prefix, i)
       local lease = lease_of[priority]
       if not lease then
         lease = string.format('%d', lease_base + priority)
