@@ -1,4 +1,4 @@
--- Helpers of delivered messages (pop, ack); include after lib/shard.lua.
+-- Helpers of delivered messages (pop); include after lib/shard.lua.
 
 -- The record of a new delivery (attempts + 1), and the priority: what pop writes. Its receipt is
 -- receipt_prefix then `index` (0..17575) as three letters, base 26 from 'a', most significant
@@ -15,12 +15,6 @@ local function delivered_record(record, receipt_prefix, index)
   return struct.pack('>BI6I4Bc0BBBc0', priority + DELIVERED, due_ms, attempts + 1,
     #receipt_prefix + 3, receipt_prefix, 97 + math.floor(index / 676) % 26,
     97 + math.floor(index / 26) % 26, 97 + index % 26, string.sub(record, pos)), priority
-end
-
--- The receipt of the current (or last) delivery, '' if never delivered; cheaper than a split.
-local function receipt_of(record)
-  if string.byte(record, 1) < DELIVERED then return '' end
-  return string.sub(record, 13, 12 + string.byte(record, 12))
 end
 
 -- The earliest moment (ms) something may become ready without a push, or -1 if never.
