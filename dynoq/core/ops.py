@@ -304,10 +304,27 @@ class QueueOps:
     def ack_many(self, messages: Iterable[str | Message]) -> Steps[int]:
         if isinstance(messages, str | bytes | Message) or not isinstance(messages, Iterable):
             raise InvalidArgument("ack_many takes an iterable of ids or Messages", field="messages")
-        by_shard: dict[int, list[str]] = defaultdict(list)
+        shards = self.spec.shards
+        by_shard: dict[int, list[str]] = {}
         for message in messages:
-            message_id, receipt = self._id_and_receipt(message, None)
-            by_shard[self._shard(message_id)] += [message_id, receipt]
+            if (
+                isinstance(message, Message)
+                and type(receipt := message.receipt) is str
+                and receipt.isascii()
+                and type(shard := message.shard) is int
+                and 0 <= shard < shards
+            ):
+                # What pop returns (the hot path): its id and receipt are text and its shard is
+                # known. Were the shard from another queue, so is the receipt: it matches no
+                # record on any shard, and the ack misses as it would on the id's own shard.
+                message_id = message.id
+            else:
+                message_id, receipt = self._id_and_receipt(message, None)
+                shard = self._shard(message_id)
+            args = by_shard.get(shard)
+            if args is None:
+                args = by_shard[shard] = []
+            args += (message_id, receipt)
         calls: list[Call] = [
             self._call("ack", shard, *chunk)
             for shard, args in by_shard.items()
