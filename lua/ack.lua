@@ -4,12 +4,12 @@
 --
 -- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/shard.lua)
 -- ARGV[1..]   pairs: id, receipt ('' = any delivery)
--- Returns: for each pair in order, 1 if acked else 0.
+-- Returns: how many pairs were acked (an id given twice counts once).
 --!include lib/shard.lua
 
 local shard = bind_shard_keys()
 local n = #ARGV / 2
-if n < 1 then return {} end
+if n < 1 then return 0 end
 local ids = {}
 for i = 1, n do ids[i] = ARGV[2 * i - 1] end
 
@@ -19,9 +19,9 @@ for i = 1, n do ids[i] = ARGV[2 * i - 1] end
 -- script's cost after the HMGET.
 local records = redis.call('HMGET', shard.messages, unpack(ids))
 local byte, sub = string.byte, string.sub
-local reply, doomed, seen, count = {}, {}, {}, 0
+local doomed, seen, count = {}, {}, 0
 for i = 1, n do
-  local record, acked = records[i], 0
+  local record = records[i]
   -- in flight: delivered (the header's flag) and holding a receipt (its length > 0)
   local size = record and byte(record, 1) >= DELIVERED and byte(record, 12) or 0
   if size > 0 then
@@ -30,13 +30,11 @@ for i = 1, n do
       count = count + 1
       doomed[count] = id
       seen[id] = true
-      acked = 1
     end
   end
-  reply[i] = acked
 end
 if count > 0 then
   redis.call('ZREM', shard.in_flight, unpack(doomed))
   redis.call('HDEL', shard.messages, unpack(doomed))
 end
-return reply
+return count

@@ -298,8 +298,7 @@ class QueueOps:
 
     def ack(self, message: str | Message, receipt: str | None = None) -> Steps[bool]:
         message_id, receipt_arg = self._id_and_receipt(message, receipt)
-        [reply] = yield [self._call("ack", self._shard(message_id), message_id, receipt_arg)]
-        return bool(reply[0])
+        return (yield from self._on_one("ack", message_id, message_id, receipt_arg))
 
     def ack_many(self, messages: Iterable[str | Message]) -> Steps[int]:
         if isinstance(messages, str | bytes | Message) or not isinstance(messages, Iterable):
@@ -331,7 +330,7 @@ class QueueOps:
             for chunk in _chunks(args, 2 * BATCH_LIMIT)
         ]
         replies = yield calls
-        return sum(sum(reply) for reply in replies)
+        return sum(replies)
 
     def nack(
         self, message: str | Message, delay: float = 0.0, receipt: str | None = None
