@@ -65,35 +65,28 @@ def popped_messages(shard: int, flat: list[bytes], lease_until_ms: int) -> list[
     ``decode_payload`` and ``models.stored_message`` inlined, as this is the pop hot path."""
     lease_until = lease_until_ms / 1000
     in_flight = MessageState.IN_FLIGHT
-    delivered, unpackb, slots, message_class = (
-        _DELIVERED.unpack_from,
-        msgpack.unpackb,
-        MessageSlots,
-        Message,
-    )
+    delivered, unpackb, new = _DELIVERED.unpack_from, msgpack.unpackb, object.__new__
+    slots, message_class = MessageSlots, Message
     messages: list[Any] = []
     append = messages.append
     for i in range(0, len(flat), 2):
         record = flat[i + 1]
+        message: Any = new(slots)
         if record[0] >= DELIVERED:  # always, from pop.lua
-            priority, high, low, attempts, size = delivered(record)
-            priority -= DELIVERED
+            priority, high, low, message.attempts, size = delivered(record)
+            message.priority = priority - DELIVERED
             end = 12 + size
-            receipt = record[12:end].decode() or None
+            message.receipt = record[12:end].decode() or None
         else:
-            priority, high, low = _HEAD.unpack_from(record)
-            attempts, receipt, end = 0, None, 7
-        message: Any = slots(
-            flat[i].decode("utf-8", "surrogatepass"),
-            unpackb(record[end:], raw=False, strict_map_key=False),
-            priority,
-            attempts,
-            receipt,
-            in_flight,
-            shard,
-            (high << 32 | low) / 1000,
-            lease_until,
-        )
+            message.priority, high, low = _HEAD.unpack_from(record)
+            message.attempts, message.receipt, end = 0, None, 7
+        message.id = flat[i].decode("utf-8", "surrogatepass")
+        message.payload = unpackb(record[end:], raw=False, strict_map_key=False)
+        message.delay = 0.0
+        message.state = in_flight
+        message.shard = shard
+        message.due_at = (high << 32 | low) / 1000
+        message.lease_expires_at = lease_until
         message.__class__ = message_class
         append(message)
     return messages
