@@ -325,7 +325,7 @@ class QueueOps:
                 args = by_shard[shard] = []
             args += (message_id, receipt)
         calls: list[Call] = [
-            self._call("ack", shard, *chunk)
+            self._call("ack", shard, *chunk[0::2], *chunk[1::2])  # the ids, then the receipts
             for shard, args in by_shard.items()
             for chunk in _chunks(args, 2 * BATCH_LIMIT)
         ]
