@@ -17,22 +17,20 @@ if n < 1 then return 0 end
 -- script's cost after the HMGET.
 local records = redis.call('HMGET', shard.messages, unpack(ARGV, 1, n))
 local byte, sub = string.byte, string.sub
-local doomed, seen, count = {}, {}, 0
+local doomed, count = {}, 0
 for i = 1, n do
   local record = records[i]
   -- in flight: delivered (the header's flag) and holding a receipt (its length > 0)
   local size = record and byte(record, 1) >= DELIVERED and byte(record, 12) or 0
   if size > 0 then
-    local id, receipt = ARGV[i], ARGV[n + i]
-    if not seen[id] and (receipt == '' or receipt == sub(record, 13, 12 + size)) then
+    local receipt = ARGV[n + i]
+    if receipt == '' or receipt == sub(record, 13, 12 + size) then
       count = count + 1
-      doomed[count] = id
-      seen[id] = true
+      doomed[count] = ARGV[i]
     end
   end
 end
-if count > 0 then
-  redis.call('ZREM', shard.in_flight, unpack(doomed))
-  redis.call('HDEL', shard.messages, unpack(doomed))
-end
-return count
+if count == 0 then return 0 end
+redis.call('ZREM', shard.in_flight, unpack(doomed))
+-- HDEL counts each field it removed once, so an id given twice counts once
+return redis.call('HDEL', shard.messages, unpack(doomed))

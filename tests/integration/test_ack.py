@@ -54,6 +54,14 @@ def test_ack_many_acks_per_shard_and_counts(make_queue, raw, namespace):
     assert q.ack_many([]) == 0
 
 
+def test_ack_many_counts_an_id_given_twice_once(make_queue, raw, namespace):
+    q = make_queue(shards=2)
+    q.push([Message("a"), Message("b")])
+    a, b = sorted(q.pop(2), key=lambda m: m.id)
+    assert q.ack_many([a, a, b, "b"]) == 2
+    assert queue_keys(raw, namespace) == []
+
+
 def test_ack_many_of_messages_popped_from_another_queue_acks_nothing(make_queue, raw):
     # ack_many trusts a popped message's shard: one from a queue with more shards, or whose
     # shard points elsewhere, must still only miss (and a message without one still acks)
