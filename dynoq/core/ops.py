@@ -19,7 +19,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from dynoq.core.clock import Clock
-from dynoq.core.codec import decode_payload, encode_payload, parse_record, popped_messages
+from dynoq.core.codec import (
+    decode_payload,
+    encode_payload,
+    pack_strings,
+    parse_record,
+    popped_messages,
+)
 from dynoq.core.keys import shard_of
 from dynoq.core.models import (
     Message,
@@ -298,7 +304,7 @@ class QueueOps:
 
     def ack(self, message: str | Message, receipt: str | None = None) -> Steps[bool]:
         message_id, receipt_arg = self._id_and_receipt(message, receipt)
-        return (yield from self._on_one("ack", message_id, message_id, receipt_arg))
+        return (yield from self._on_one("ack", message_id, pack_strings([message_id, receipt_arg])))
 
     def ack_many(self, messages: Iterable[str | Message]) -> Steps[int]:
         if isinstance(messages, str | bytes | Message) or not isinstance(messages, Iterable):
@@ -325,7 +331,7 @@ class QueueOps:
                 args = by_shard[shard] = []
             args += (message_id, receipt)
         calls: list[Call] = [
-            self._call("ack", shard, *chunk[0::2], *chunk[1::2])  # the ids, then the receipts
+            self._call("ack", shard, pack_strings(chunk[0::2] + chunk[1::2]))
             for shard, args in by_shard.items()
             for chunk in _chunks(args, 2 * BATCH_LIMIT)
         ]

@@ -56,9 +56,9 @@ def test_ack_many_acks_per_shard_and_counts(make_queue, raw, namespace):
 
 def test_ack_many_counts_an_id_given_twice_once(make_queue, raw, namespace):
     q = make_queue(shards=2)
-    q.push([Message("a"), Message("b")])
+    q.push([Message("a"), Message("b 🙂é")])
     a, b = sorted(q.pop(2), key=lambda m: m.id)
-    assert q.ack_many([a, a, b, "b"]) == 2
+    assert q.ack_many([a, a, b, "b 🙂é"]) == 2
     assert queue_keys(raw, namespace) == []
 
 
