@@ -1,6 +1,6 @@
 -- Helpers shared by every per-shard script, pulled in by an include line that dynoq/scripts.py resolves.
 -- Only what writers share lives here: every function is a closure a script creates on each run,
--- so helpers few scripts need are in lib/delivery.lua (pop) and lib/locate.lua.
+-- so helpers few scripts need are in lib/delivery.lua (pop, ack) and lib/locate.lua.
 --
 -- One shard is six keys with one hash tag, always passed in this order:
 --   KEYS[1] ready      zset  member id, score priority * 2^46 + seq   (pop order)
