@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from dynoq.core.clock import Clock
-from dynoq.core.codec import decode_payload, encode_payload, parse_record, popped_messages
+from dynoq.core.codec import (
+    decode_payload,
+    encode_payload,
+    pack_strings,
+    parse_record,
+    popped_messages,
+)
 from dynoq.core.keys import shard_of
 from dynoq.core.models import (
     Message,
@@ -315,23 +321,39 @@ class QueueOps:
 
     def ack(self, message: str | Message, receipt: str | None = None) -> Steps[bool]:
         message_id, receipt_arg = self._id_and_receipt(message, receipt)
-        [reply] = yield [self._call("ack", self._shard(message_id), message_id, receipt_arg)]
-        return bool(reply[0])
+        return (yield from self._on_one("ack", message_id, pack_strings([message_id, receipt_arg])))
 
     def ack_many(self, messages: Iterable[str | Message]) -> Steps[int]:
         if isinstance(messages, str | bytes | Message) or not isinstance(messages, Iterable):
             raise InvalidArgument("ack_many takes an iterable of ids or Messages", field="messages")
-        by_shard: dict[int, list[str]] = defaultdict(list)
+        shards = self.spec.shards
+        by_shard: dict[int, list[str]] = {}
         for message in messages:
-            message_id, receipt = self._id_and_receipt(message, None)
-            by_shard[self._shard(message_id)] += [message_id, receipt]
+            if (
+                isinstance(message, Message)
+                and type(receipt := message.receipt) is str
+                and receipt.isascii()
+                and type(shard := message.shard) is int
+                and 0 <= shard < shards
+            ):
+                # What pop returns (the hot path): its id and receipt are text and its shard is
+                # known. Were the shard from another queue, so is the receipt: it matches no
+                # record on any shard, and the ack misses as it would on the id's own shard.
+                message_id = message.id
+            else:
+                message_id, receipt = self._id_and_receipt(message, None)
+                shard = self._shard(message_id)
+            args = by_shard.get(shard)
+            if args is None:
+                args = by_shard[shard] = []
+            args += (message_id, receipt)
         calls: list[Call] = [
-            self._call("ack", shard, *chunk)
+            self._call("ack", shard, pack_strings(chunk[0::2] + chunk[1::2]))
             for shard, args in by_shard.items()
             for chunk in _chunks(args, 2 * BATCH_LIMIT)
         ]
         replies = yield calls
-        return sum(sum(reply) for reply in replies)
+        return sum(replies)
 
     def nack(
         self, message: str | Message, delay: float = 0.0, receipt: str | None = None
