@@ -15,25 +15,7 @@
 
 local ready_key, delayed_key, in_flight_key = KEYS[1], KEYS[2], KEYS[3]
 local dead_key, messages_key, seq_key = KEYS[4], KEYS[5], KEYS[6]
--- The clock, the checks and the due time inline, as check_now, check_int and due_after in
--- lib/args.lua do them: a helper is a closure created on every call, and push is the call made
--- most.
-local now, past_us = tonumber(ARGV[1]), 0
-if ARGV[1] == '' then
-  local t = redis.call('TIME')
-  local us = tonumber(t[2])
-  past_us = us % 1000
-  now = tonumber(t[1]) * 1000 + (us - past_us) / 1000
-elseif now == nil or now % 1 ~= 0 or now < 0 or now > 2^47 then
-  return redis.error_reply('ERR dynoq bad argument now_ms: ' .. ARGV[1])
-end
-local channel = ARGV[2]
--- A number, not ARGV[3] as given: redis.call writes it in digits, which ZRANGEBYSCORE's LIMIT
--- takes whatever the spelling it came in ('1e3').
-local move_limit = tonumber(ARGV[3])
-if move_limit == nil or move_limit % 1 ~= 0 or move_limit < 1 or move_limit > 100000 then
-  return redis.error_reply('ERR dynoq bad argument move_limit: ' .. ARGV[3])
-end
+--!include lib/arrival.lua
 local first = 4
 if (#ARGV - first + 1) % 4 ~= 0 then
   return redis.error_reply('ERR dynoq bad argument count: ' .. #ARGV)
@@ -69,13 +51,7 @@ if #ARGV == first + 3 then -- one message, the common call: no batch bookkeeping
     redis.call('ZREM', dead_key, id)
     if delay_us > 0 and redis.call('ZCARD', ready_key) == 0 then redis.call('DEL', seq_key) end
   end
-  if delay_us > 0 then
-    redis.call('ZADD', delayed_key, due_ms * TIME_SCALE + priority, id)
-  else
-    redis.call('ZADD', ready_key, priority * PRIORITY_SPAN + redis.call('INCR', seq_key), id)
-  end
-  if channel ~= '' then redis.call('PUBLISH', channel, '1') end
-  return 1
+--!include lib/enqueue_new.lua
 end
 
 -- The last occurrence of an id in the batch wins, as if pushed one after the other.
