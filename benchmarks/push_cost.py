@@ -1,8 +1,9 @@
 """What one push costs Redis: the script's own time (``INFO commandstats``) and Redis CPU per
 push (``INFO cpu``, network included), against HSET + ZADD pipelined, the two commands a push
-stands for. With ``--tree`` the same figures for another checkout's dynoq (e.g. main before a
-change), measured in alternation against the same redis-server, so the ratio between the two
-holds on a busy machine.
+stands for, and against the floor: EVALSHA of a script with a push's keys and arguments that does
+nothing, and of one that makes only the Redis calls a push needs. With ``--tree`` the same
+figures for another checkout's dynoq (e.g. main before a change), measured in alternation
+against the same redis-server, so the ratio between the two holds on a busy machine.
 
     python -m benchmarks.push_cost [--tree ../main] [--messages 5000] [--repeat 3]
 """
@@ -23,6 +24,21 @@ import redis
 from benchmarks.trees import label, python_path
 
 PAYLOAD = b"x" * 20
+
+# The floor, called like a one-message push (6 keys; now_ms, channel, move_limit, id, priority,
+# delay_ms, payload): nothing at all, and only the calls a push must make: the server clock, the
+# check for due delayed messages, the record, the arrival order, the ready entry, the wake-up.
+FLOOR_SCRIPTS = {
+    "EVALSHA of 'return 1' (floor)": "return 1",
+    "EVALSHA of a push's calls only (floor)": """
+local t = redis.call('TIME')
+redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '0', 'WITHSCORES', 'LIMIT', '0', ARGV[3])
+redis.call('HSET', KEYS[5], ARGV[4], ARGV[7])
+redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[6]), ARGV[4])
+redis.call('PUBLISH', ARGV[2], '1')
+return 1
+""",
+}
 
 
 def redis_cpu(client: redis.Redis) -> float:
@@ -71,6 +87,18 @@ def dynoq_figures(url: str, n: int) -> dict[str, dict[str, float]]:
     )
     queue.clear()
     queue.close()
+    # The same script called the way the floor rows are: Redis CPU counts the idle time between
+    # calls too (each wake-up costs it), so only rows sent at a like rate compare.
+    from dynoq.backend.scripts import script_source
+
+    sha = client.script_load(script_source("push"))
+    out["push.lua, bare EVALSHA"] = measured(
+        client,
+        n,
+        "evalsha",
+        lambda: [client.evalsha(sha, 6, *FLOOR_KEYS, *push_args(f"r{i}")) for i in range(n)],
+    )
+    client.delete(*FLOOR_KEYS)
     client.close()
     return out
 
@@ -90,6 +118,32 @@ def baseline_figures(url: str, n: int) -> dict[str, float]:
     client.delete("cost:h", "cost:z")
     client.close()
     return figures
+
+
+FLOOR_KEYS = [f"{{cost}}:{k}" for k in ("ready", "delayed", "in_flight", "dead", "messages", "seq")]
+
+
+def push_args(message_id: str) -> list[Any]:
+    """A one-message push's arguments: now_ms (server clock), channel, move_limit, id,
+    priority, delay, payload."""
+    return ["", "cost:wake", 1000, message_id, 0, 0, PAYLOAD]
+
+
+def floor_figures(url: str, n: int) -> dict[str, dict[str, float]]:
+    """The floor scripts, each called ``n`` times like a one-message push."""
+    client = redis.Redis.from_url(url)
+    out = {}
+    for name, script in FLOOR_SCRIPTS.items():
+        sha = client.script_load(script)
+
+        def run(sha: str = sha) -> None:
+            for i in range(n):
+                client.evalsha(sha, 6, *FLOOR_KEYS, *push_args(f"f{i}"))
+
+        out[name] = measured(client, n, "evalsha", run)
+        client.delete(*FLOOR_KEYS)
+    client.close()
+    return out
 
 
 def child(tree: str | None, url: str, n: int) -> dict[str, dict[str, float]]:
@@ -120,23 +174,31 @@ def main() -> int:
     trees: list[str | None] = [*args.tree, None]
     runs: dict[str, list[dict[str, dict[str, float]]]] = {label(t): [] for t in trees}
     base: list[dict[str, float]] = []
+    floors: list[dict[str, dict[str, float]]] = []
     with RedisServer(port=0) as server:
         for _ in range(args.repeat):
             for tree in trees:
                 runs[label(tree)].append(child(tree, server.url, args.messages))
             base.append(baseline_figures(server.url, args.messages))
+            floors.append(floor_figures(server.url, args.messages))
     med = {k: statistics.median(r[k] for r in base) for k in base[0]}
     print(
         f"{args.messages:,} messages per figure, median of {args.repeat}; Redis µs per message:"
         " commandstats (total = EVALSHA's usec, own = total minus the commands the script"
         " called), Redis CPU = INFO cpu (network included)"
     )
-    head = f"  {'':44}{'total':>7}{'own':>7}{'Redis CPU':>11}{'msg/s':>9}{'CPU/base':>10}"
+    head = f"  {'':56}{'total':>7}{'own':>7}{'Redis CPU':>11}{'msg/s':>9}{'CPU/base':>10}"
     print(head)
     print(
-        f"  {'HSET + ZADD pipelined (baseline)':44}{med['total_us']:7.2f}{'':7}"
+        f"  {'HSET + ZADD pipelined (baseline)':56}{med['total_us']:7.2f}{'':7}"
         f"{med['cpu_us']:11.1f}{med['per_s']:9,.0f}"
     )
+    for op in floors[0]:
+        m = {k: statistics.median(r[op][k] for r in floors) for k in floors[0][op]}
+        print(
+            f"  {op[-56:]:56}{m['total_us']:7.2f}{m['own_us']:7.2f}"
+            f"{m['cpu_us']:11.1f}{m['per_s']:9,.0f}{m['cpu_us'] / med['cpu_us']:9.2f}x"
+        )
     for name, reps in runs.items():
         print(f"  [{name}]: dynoq from {reps[0].pop('dynoq from')}")
         for rep in reps[1:]:
@@ -144,7 +206,7 @@ def main() -> int:
         for op in reps[0]:
             m = {k: statistics.median(r[op][k] for r in reps) for k in reps[0][op]}
             print(
-                f"  {(op + ' [' + name + ']')[-44:]:44}{m['total_us']:7.2f}{m['own_us']:7.2f}"
+                f"  {(op + ' [' + name + ']')[-56:]:56}{m['total_us']:7.2f}{m['own_us']:7.2f}"
                 f"{m['cpu_us']:11.1f}{m['per_s']:9,.0f}{m['cpu_us'] / med['cpu_us']:9.2f}x"
             )
     return 0

@@ -1,11 +1,11 @@
 -- browse: one page of the shard's messages in one state, in that state's order, without
 -- changing anything (what an operator looks at; pop and peek move due messages, this does not).
 --
--- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/shard.lua)
+-- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/keys.lua)
 -- ARGV[1]     state   'ready' | 'delayed' | 'in_flight' | 'dead'
 -- ARGV[2]     offset  0..10000, rank of the first message in that state's zset
 -- ARGV[3]     count   1..10000
--- Returns: {id1, score1, record1, id2, ...} (score: the zset score, see lib/shard.lua)
+-- Returns: {id1, score1, record1, id2, ...} (score: the zset score, see lib/keys.lua)
 -- Errors: 'ERR dynoq bad argument <name>'.
 --!include lib/shard.lua
 

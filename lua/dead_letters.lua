@@ -1,6 +1,6 @@
 -- dead_letters: the oldest dead-lettered messages of the shard, without changing anything.
 --
--- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/shard.lua)
+-- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/keys.lua)
 -- ARGV[1]     count  1..10000
 -- Returns: {id1, dead_at_ms1, record1, id2, ...}
 -- Errors: 'ERR dynoq bad argument <name>'.

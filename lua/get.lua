@@ -1,6 +1,6 @@
 -- get: look a message up in any state, without changing anything.
 --
--- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/shard.lua)
+-- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/keys.lua)
 -- ARGV[1]     now_ms  integer ms, or '' to read the server clock
 -- ARGV[2]     id
 -- Returns: {state, at_ms, record} or nil if absent. state is 'ready', 'delayed', 'in_flight' or

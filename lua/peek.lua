@@ -1,7 +1,7 @@
 -- peek: the ready messages `pop` would hand out next, in that order, without leasing them. Moves
 -- what became ready by now into the ready set first, exactly as pop does, so the answer is pop's.
 --
--- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/shard.lua)
+-- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/keys.lua)
 -- ARGV[1]     now_ms          integer ms, or '' to read the server clock
 -- ARGV[2]     count           1..10000
 -- ARGV[3]     max_deliveries  0 = unlimited

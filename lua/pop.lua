@@ -9,8 +9,8 @@
 -- ARGV[2]     count           1..10000 messages to pop
 -- ARGV[3]     lease_ms        >= 1, the unack timeout
 -- ARGV[4]     max_deliveries  0 = unlimited
--- ARGV[5]     receipt_prefix  unique per call, at most 250 bytes; the i-th message's receipt is
---                             prefix .. i
+-- ARGV[5]     receipt_prefix  unique per call, at most 250 bytes; each message's receipt is the
+--                             prefix and three letters unique within the call
 -- ARGV[6]     move_limit      max due/expired messages moved to ready first
 -- Returns: {now_ms, next_wake_ms, id1, record1, id2, record2, ...} where next_wake_ms is when
 --          something may next become ready (now_ms if ready is not empty, -1 if never) and
@@ -43,23 +43,28 @@ if #ids > 0 then
   -- One HMGET, HSET and ZADD for the whole batch: each redis.call has a fixed cost.
   local records = redis.call('HMGET', shard.messages, unpack(ids))
   local lease_base = (now + lease_ms) * TIME_SCALE
-  local new_records, leases = {}, {}
+  -- Counters rather than #t (a search each time), and each lease score formatted once per
+  -- priority: a number passed to redis.call is formatted per element.
+  local new_records, leases, lease_of, n = {}, {}, {}, 0
   for i, id in ipairs(ids) do
     local record = records[i]
     if record then
       local priority
-      record, priority = delivered_record(record, receipt_prefix .. i)
-      new_records[#new_records + 1] = id
-      new_records[#new_records + 1] = record
-      leases[#leases + 1] = lease_base + priority
-      leases[#leases + 1] = id
-      reply[#reply + 1] = id
-      reply[#reply + 1] = record
+      record, priority = delivered_record(record, receipt_prefix, i)
+      local lease = lease_of[priority]
+      if not lease then
+        lease = string.format('%d', lease_base + priority)
+        lease_of[priority] = lease
+      end
+      new_records[n + 1], new_records[n + 2] = id, record
+      leases[n + 1], leases[n + 2] = lease, id
+      reply[n + 3], reply[n + 4] = id, record
+      n = n + 2
     end
   end
-  if #leases > 0 then
+  if n > 0 then
     redis.call('HSET', shard.messages, unpack(new_records))
-    if #leases >= 2 * SKIPLIST_BATCH then
+    if n >= 2 * SKIPLIST_BATCH then
       -- A small zset is a listpack, where every insert and lookup scans it: n leases into an
       -- empty in_flight cost O(n^2), and so do the acks' lookups. A member longer than any id
       -- (and than zset-max-listpack-value) turns it into a skiplist, kept until the key is

@@ -3,46 +3,55 @@
 -- and its lease (if any) cancelled, so a stale consumer's ack no longer matches it.
 -- Invariant: every id is in exactly one of the four sets and has exactly one record.
 --
--- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/shard.lua)
+-- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/keys.lua)
 -- ARGV[1]     now_ms         integer ms, or '' to read the server clock
 -- ARGV[2]     channel        pub/sub channel to wake waiting consumers, or ''
 -- ARGV[3]     move_limit     max due/expired messages moved to ready first
--- ARGV[4..]   per message, 4 entries: id, priority (0..99), delay_ms (>= 0), payload (bytes)
+-- ARGV[4..]   per message, 4 entries: id, priority (0..99), delay_us (>= 0, microseconds),
+--             payload (bytes)
 -- Returns: the number of messages pushed.
 -- Errors: 'ERR dynoq bad argument <name>' before any write.
---!include lib/shard.lua
+--!include lib/keys.lua
 
-local shard = bind_shard_keys()
-local now = check_now(ARGV[1])
-local channel = ARGV[2]
-local move_limit = check_int(ARGV[3], 'move_limit', 1, 100000)
+local ready_key, delayed_key, in_flight_key = KEYS[1], KEYS[2], KEYS[3]
+local dead_key, messages_key, seq_key = KEYS[4], KEYS[5], KEYS[6]
+--!include lib/arrival.lua
 local first = 4
 if (#ARGV - first + 1) % 4 ~= 0 then
   return redis.error_reply('ERR dynoq bad argument count: ' .. #ARGV)
 end
+local priority, delay_us
 for i = first, #ARGV, 4 do
-  check_int(ARGV[i + 1], 'priority', 0, 99)
-  check_int(ARGV[i + 2], 'delay_ms', 0, 2^45)
+  priority, delay_us = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+  if priority == nil or priority % 1 ~= 0 or priority < 0 or priority > 99 then
+    return redis.error_reply('ERR dynoq bad argument priority: ' .. ARGV[i + 1])
+  end
+  if delay_us == nil or delay_us % 1 ~= 0 or delay_us < 0 or delay_us > 2^52 then
+    return redis.error_reply('ERR dynoq bad argument delay_us: ' .. ARGV[i + 2])
+  end
 end
 
 -- Whatever came due before this push is ahead of it in the ready order.
-move_ready_by(shard, now, move_limit, NOT_KNOWN)
-
-local SETS = {shard.ready, shard.delayed, shard.in_flight, shard.dead}
+--!include lib/move_due.lua
 
 -- HSET counts the fields it added: when that is every id, none existed (an id has a record
 -- exactly when it is in one of the four sets) and no set needs looking at, the common case.
 -- Otherwise the ids that existed leave whichever set holds them, before they are added again.
 if #ARGV == first + 3 then -- one message, the common call: no batch bookkeeping
-  local id, priority, delay_ms = ARGV[first], tonumber(ARGV[first + 1]), tonumber(ARGV[first + 2])
-  local record = make_record(priority, 0, '', now + delay_ms, ARGV[first + 3])
-  if redis.call('HSET', shard.messages, id, record) == 0 then
-    for _, key in ipairs(SETS) do redis.call('ZREM', key, id) end
-    if delay_ms > 0 then forget_seq_if_ready_empty(shard) end
+  local id = ARGV[first] -- priority and delay_us hold its checked values
+  local due_ms = now
+  if delay_us > 0 then
+    local up_us = delay_us + past_us + 999
+    due_ms = now + (up_us - up_us % 1000) / 1000
   end
-  enqueue(shard, id, priority, now, delay_ms)
-  wake_consumers(channel)
-  return 1
+  if redis.call('HSET', messages_key, id, struct.pack(NEW_RECORD, priority, due_ms, ARGV[first + 3])) == 0 then
+    redis.call('ZREM', ready_key, id)
+    redis.call('ZREM', delayed_key, id)
+    redis.call('ZREM', in_flight_key, id)
+    redis.call('ZREM', dead_key, id)
+    if delay_us > 0 and redis.call('ZCARD', ready_key) == 0 then redis.call('DEL', seq_key) end
+  end
+--!include lib/enqueue_new.lua
 end
 
 -- The last occurrence of an id in the batch wins, as if pushed one after the other.
@@ -58,31 +67,35 @@ for _, i in ipairs(ids) do
   if tonumber(ARGV[i + 2]) == 0 then ready_count = ready_count + 1 end
 end
 local seq = 0
-if ready_count == 1 then
-  seq = redis.call('INCR', shard.seq) - 1 -- no count to format: the common single push
-elseif ready_count > 1 then
-  seq = redis.call('INCRBY', shard.seq, ready_count) - ready_count
-end
+if ready_count > 0 then seq = redis.call('INCRBY', seq_key, ready_count) - ready_count end
 for _, i in ipairs(ids) do
-  local id, priority, delay_ms = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+  local id, priority, delay_us = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
   records[#records + 1] = id
-  records[#records + 1] = make_record(priority, 0, '', now + delay_ms, ARGV[i + 3])
-  if delay_ms > 0 then
-    delayed[#delayed + 1] = (now + delay_ms) * TIME_SCALE + priority
+  if delay_us > 0 then
+    local up_us = delay_us + past_us + 999
+    local due_ms = now + (up_us - up_us % 1000) / 1000
+    records[#records + 1] = struct.pack(NEW_RECORD, priority, due_ms, ARGV[i + 3])
+    delayed[#delayed + 1] = due_ms * TIME_SCALE + priority
     delayed[#delayed + 1] = id
   else
+    records[#records + 1] = struct.pack(NEW_RECORD, priority, now, ARGV[i + 3])
     seq = seq + 1
     ready[#ready + 1] = priority * PRIORITY_SPAN + seq
     ready[#ready + 1] = id
   end
 end
-if redis.call('HSET', shard.messages, unpack(records)) < #ids then
+if redis.call('HSET', messages_key, unpack(records)) < #ids then
   local names = {}
   for n, i in ipairs(ids) do names[n] = ARGV[i] end
-  for _, key in ipairs(SETS) do redis.call('ZREM', key, unpack(names)) end
+  redis.call('ZREM', ready_key, unpack(names))
+  redis.call('ZREM', delayed_key, unpack(names))
+  redis.call('ZREM', in_flight_key, unpack(names))
+  redis.call('ZREM', dead_key, unpack(names))
 end
-if #ready > 0 then redis.call('ZADD', shard.ready, unpack(ready)) end
-if #delayed > 0 then redis.call('ZADD', shard.delayed, unpack(delayed)) end
-if ready_count == 0 then forget_seq_if_ready_empty(shard) end
-wake_consumers(channel)
+if #ready > 0 then redis.call('ZADD', ready_key, unpack(ready)) end
+if #delayed > 0 then
+  redis.call('ZADD', delayed_key, unpack(delayed))
+  if ready_count == 0 and redis.call('ZCARD', ready_key) == 0 then redis.call('DEL', seq_key) end
+end
+if channel ~= '' then redis.call('PUBLISH', channel, '1') end
 return (#ARGV - first + 1) / 4

@@ -1,6 +1,6 @@
 -- remove: delete a message wherever it is (ready, delayed, in flight, dead), record included.
 --
--- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/shard.lua)
+-- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/keys.lua)
 -- ARGV[1]     id
 -- Returns: 1 if the message existed, else 0.
 --!include lib/shard.lua

@@ -1,7 +1,7 @@
 -- requeue_dead: replay dead letters: each goes back to ready at its own priority with attempts 0.
 -- With ids, only those (ids not dead are skipped); without, the oldest `limit` dead letters.
 --
--- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/shard.lua)
+-- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/keys.lua)
 -- ARGV[1]     now_ms      integer ms, or '' to read the server clock
 -- ARGV[2]     channel     pub/sub channel to wake waiting consumers, or ''
 -- ARGV[3]     limit       1..100000, used when no ids are given

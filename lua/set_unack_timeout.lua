@@ -1,7 +1,7 @@
 -- set_unack_timeout: the lease of an in-flight message becomes now + lease_ms (a heartbeat; 0
 -- makes it expire now, so the next pop or sweep hands it out again).
 --
--- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/shard.lua)
+-- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/keys.lua)
 -- ARGV[1]     now_ms    integer ms, or '' to read the server clock
 -- ARGV[2]     id
 -- ARGV[3]     lease_ms  >= 0

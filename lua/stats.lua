@@ -1,7 +1,7 @@
 -- stats: how many messages of the shard are in each state, without changing anything.
 -- Delayed messages already due count as ready.
 --
--- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/shard.lua)
+-- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/keys.lua)
 -- ARGV[1]     now_ms  integer ms, or '' to read the server clock
 -- Returns: {ready, delayed, in_flight, dead, oldest_ready_age_ms}; the age is how long the
 --          longest-waiting ready message (or delayed one already due) has been due, 0 if none.

@@ -2,7 +2,7 @@
 -- due delayed messages to ready; at most `limit` of each per call, so a call never blocks Redis
 -- for long: call again while it reports a full batch.
 --
--- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/shard.lua)
+-- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/keys.lua)
 -- ARGV[1]     now_ms          integer ms, or '' to read the server clock
 -- ARGV[2]     channel         pub/sub channel to wake waiting consumers, or ''
 -- ARGV[3]     limit           1..100000

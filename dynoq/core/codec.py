@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 import msgpack
 
-from dynoq.core.models import SLOT_SETTERS, Message, MessageState
+from dynoq.core.models import Message, MessageSlots, MessageState
 from dynoq.errors import InvalidMessage, PayloadTooLarge
 
 
@@ -31,13 +31,22 @@ def decode_payload(data: bytes) -> Any:
     return msgpack.unpackb(data, raw=False, strict_map_key=False)
 
 
+def pack_strings(strings: list[str]) -> bytes:
+    """Many strings as one script argument, a msgpack array that the script reads with
+    ``cmsgpack.unpack``: redis-py packs each argument of a command at a cost (an isinstance
+    test, then hiredis) above what ack.lua spends per message."""
+    data: bytes = msgpack.packb(strings)
+    return data
+
+
 DELIVERED = 128  # added to the priority byte once a message was delivered
 _HEAD = struct.Struct(">BHI")  # priority (+ DELIVERED), due_ms as 16 + 32 bits
 _DELIVERY = struct.Struct(">IB")  # attempts, receipt length
+_DELIVERED = struct.Struct(">BHIIB")  # both at once, for a delivered record
 
 
 class Record(NamedTuple):
-    """A stored message (see ``lua/lib/shard.lua``): a binary header, then the payload.
+    """A stored message (see ``lua/lib/keys.lua``): a binary header, then the payload.
 
     Header: priority (+ 128 once delivered) in one byte, due_ms in 48 bits big-endian; once
     delivered, attempts in 32 bits and the receipt prefixed by its length in one byte."""
@@ -64,48 +73,31 @@ def popped_messages(shard: int, flat: list[bytes], lease_until_ms: int) -> list[
     ``decode_payload`` and ``models.stored_message`` inlined, as this is the pop hot path."""
     lease_until = lease_until_ms / 1000
     in_flight = MessageState.IN_FLIGHT
-    (
-        s_id,
-        s_payload,
-        s_priority,
-        s_delay,
-        s_attempts,
-        s_receipt,
-        s_state,
-        s_shard,
-        s_due,
-        s_lease,
-    ) = SLOT_SETTERS
-    head, delivery, unpackb, new = _HEAD.unpack_from, _DELIVERY.unpack_from, msgpack.unpackb, _new
-    messages: list[Message] = []
+    delivered, unpackb, new = _DELIVERED.unpack_from, msgpack.unpackb, object.__new__
+    slots, message_class = MessageSlots, Message
+    messages: list[Any] = []
     append = messages.append
     for i in range(0, len(flat), 2):
         record = flat[i + 1]
-        priority, high, low = head(record)
-        if priority < DELIVERED:  # not from pop.lua, which always writes a delivery
-            attempts, receipt, payload = 0, None, record[7:]
-        else:
-            priority -= DELIVERED
-            attempts, size = delivery(record, 7)
+        message: Any = new(slots)
+        if record[0] >= DELIVERED:  # always, from pop.lua
+            priority, high, low, message.attempts, size = delivered(record)
+            message.priority = priority - DELIVERED
             end = 12 + size
-            receipt = record[12:end].decode() or None
-            payload = record[end:]
-        message = new(Message)
-        s_id(message, flat[i].decode("utf-8", "surrogatepass"))
-        s_payload(message, unpackb(payload, raw=False, strict_map_key=False))
-        s_priority(message, priority)
-        s_delay(message, 0.0)
-        s_attempts(message, attempts)
-        s_receipt(message, receipt)
-        s_state(message, in_flight)
-        s_shard(message, shard)
-        s_due(message, (high << 32 | low) / 1000)
-        s_lease(message, lease_until)
+            message.receipt = record[12:end].decode() or None
+        else:
+            message.priority, high, low = _HEAD.unpack_from(record)
+            message.attempts, message.receipt, end = 0, None, 7
+        message.id = flat[i].decode("utf-8", "surrogatepass")
+        message.payload = unpackb(record[end:], raw=False, strict_map_key=False)
+        message.delay = 0.0
+        message.state = in_flight
+        message.shard = shard
+        message.due_at = (high << 32 | low) / 1000
+        message.lease_expires_at = lease_until
+        message.__class__ = message_class
         append(message)
     return messages
-
-
-_new = object.__new__
 
 
 def parse_record(record: bytes) -> Record:

@@ -57,7 +57,7 @@ def shard_of(message_id: str, shards: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class ShardKeys:
-    """The six keys of one shard, in the order every script takes them (see lua/lib/shard.lua)."""
+    """The six keys of one shard, in the order every script takes them (see lua/lib/keys.lua)."""
 
     ready: str
     delayed: str

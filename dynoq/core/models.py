@@ -59,15 +59,14 @@ class Message:
         check_seconds(self.delay, "delay", InvalidMessage, maximum=MAX_DELAY_SECONDS)
 
 
-_new = object.__new__
-# The slots' own setters: what a frozen dataclass's __init__ does, without the name lookups.
-SLOT_SETTERS = tuple(
-    Message.__dict__[name].__set__
-    for name in (
-        "id", "payload", "priority", "delay", "attempts", "receipt", "state", "shard", "due_at",
-        "lease_expires_at",
-    )
-)  # fmt: skip
+class MessageSlots:
+    """Message's slot layout without its frozen ``__setattr__``, to build messages read back
+    from Redis: made with ``object.__new__``, every slot filled in by plain attribute stores,
+    then its ``__class__`` set to Message (CPython allows that between classes of one layout).
+    Less than half the time of calling each slot's own setter, and this is the pop hot path.
+    ``type(m) is Message`` afterwards, and it is as frozen as any."""
+
+    __slots__ = Message.__slots__
 
 
 def stored_message(
@@ -81,32 +80,23 @@ def stored_message(
     due_at: float | None,
     lease_expires_at: float | None,
 ) -> Message:
-    """A Message read back from Redis: already valid, so built without re-validating
-    (this is on the pop hot path)."""
-    message: Message = _new(Message)
-    (
-        s_id,
-        s_payload,
-        s_priority,
-        s_delay,
-        s_attempts,
-        s_receipt,
-        s_state,
-        s_shard,
-        s_due,
-        s_lease,
-    ) = SLOT_SETTERS
-    s_id(message, message_id)
-    s_payload(message, payload)
-    s_priority(message, priority)
-    s_delay(message, 0.0)
-    s_attempts(message, attempts)
-    s_receipt(message, receipt)
-    s_state(message, state)
-    s_shard(message, shard)
-    s_due(message, due_at)
-    s_lease(message, lease_expires_at)
-    return message
+    """A Message read back from Redis: already valid, so built without re-validating."""
+    message: Any = _new(MessageSlots)
+    message.id = message_id
+    message.payload = payload
+    message.priority = priority
+    message.delay = 0.0
+    message.attempts = attempts
+    message.receipt = receipt
+    message.state = state
+    message.shard = shard
+    message.due_at = due_at
+    message.lease_expires_at = lease_expires_at
+    message.__class__ = Message
+    return message  # type: ignore[no-any-return]
+
+
+_new = object.__new__
 
 
 def check_id(message_id: object, index: int | None = None) -> str:

@@ -11,6 +11,7 @@ the result is the epoch). Its return value is the operation's result. ``AsyncQue
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from collections import defaultdict
@@ -19,7 +20,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from dynoq.core.clock import Clock
-from dynoq.core.codec import decode_payload, encode_payload, parse_record, popped_messages
+from dynoq.core.codec import (
+    decode_payload,
+    encode_payload,
+    pack_strings,
+    parse_record,
+    popped_messages,
+)
 from dynoq.core.keys import shard_of
 from dynoq.core.models import (
     Message,
@@ -83,8 +90,22 @@ def check_count(count: object, name: str = "count") -> int:
     return count
 
 
+def _rounded_up(value: float) -> int:
+    """``value`` rounded up to a whole number, float noise aside (0.29 * 1000 is
+    290.00000000000006, not 291)."""
+    whole = round(value)
+    return whole if abs(value - whole) <= 1e-9 * max(1.0, abs(value)) else math.ceil(value)
+
+
 def to_ms(seconds: float) -> int:
-    return round(seconds * 1000)
+    """Whole milliseconds, rounded up: a lease is never shorter than asked for."""
+    return _rounded_up(seconds * 1000)
+
+
+def to_us(seconds: float) -> int:
+    """Whole microseconds, rounded up: the scripts make a delay due at the first millisecond
+    of the Redis clock not before the moment asked for."""
+    return _rounded_up(seconds * 1_000_000)
 
 
 def _chunks(items: list[T], size: int) -> list[list[T]]:
@@ -196,7 +217,7 @@ class QueueOps:
                 if round_no < len(chunks):
                     args: list[str | int | bytes] = [self._now(), self.spec.channel, MOVE_LIMIT]
                     for message, payload in chunks[round_no]:
-                        args += [message.id, message.priority, to_ms(message.delay), payload]
+                        args += [message.id, message.priority, to_us(message.delay), payload]
                     calls.append(self._call("push", shard, *args))
             yield calls
         return [message.id for message, _ in encoded]
@@ -213,7 +234,7 @@ class QueueOps:
             MOVE_LIMIT,
             message.id,
             message.priority,
-            to_ms(message.delay),
+            to_us(message.delay),
             payload,
         )
         [pushed] = yield [call]
@@ -234,7 +255,9 @@ class QueueOps:
             if remaining <= 0:
                 return []
             if wake_in_ms is not None:
-                remaining = min(remaining, max(wake_in_ms, 0) / 1000 + 0.001)
+                # Counted from the server's clock rounded down, so sleeping that long never
+                # wakes before the due time; at least 1 ms, so "due now" does not spin.
+                remaining = min(remaining, max(wake_in_ms, 1) / 1000)
             epoch = yield Wait(remaining, epoch)
 
     def _pop_round(self, count: int) -> Generator[Tolerant, Any, tuple[list[Message], int | None]]:
@@ -298,29 +321,45 @@ class QueueOps:
 
     def ack(self, message: str | Message, receipt: str | None = None) -> Steps[bool]:
         message_id, receipt_arg = self._id_and_receipt(message, receipt)
-        [reply] = yield [self._call("ack", self._shard(message_id), message_id, receipt_arg)]
-        return bool(reply[0])
+        return (yield from self._on_one("ack", message_id, pack_strings([message_id, receipt_arg])))
 
     def ack_many(self, messages: Iterable[str | Message]) -> Steps[int]:
         if isinstance(messages, str | bytes | Message) or not isinstance(messages, Iterable):
             raise InvalidArgument("ack_many takes an iterable of ids or Messages", field="messages")
-        by_shard: dict[int, list[str]] = defaultdict(list)
+        shards = self.spec.shards
+        by_shard: dict[int, list[str]] = {}
         for message in messages:
-            message_id, receipt = self._id_and_receipt(message, None)
-            by_shard[self._shard(message_id)] += [message_id, receipt]
+            if (
+                isinstance(message, Message)
+                and type(receipt := message.receipt) is str
+                and receipt.isascii()
+                and type(shard := message.shard) is int
+                and 0 <= shard < shards
+            ):
+                # What pop returns (the hot path): its id and receipt are text and its shard is
+                # known. Were the shard from another queue, so is the receipt: it matches no
+                # record on any shard, and the ack misses as it would on the id's own shard.
+                message_id = message.id
+            else:
+                message_id, receipt = self._id_and_receipt(message, None)
+                shard = self._shard(message_id)
+            args = by_shard.get(shard)
+            if args is None:
+                args = by_shard[shard] = []
+            args += (message_id, receipt)
         calls: list[Call] = [
-            self._call("ack", shard, *chunk)
+            self._call("ack", shard, pack_strings(chunk[0::2] + chunk[1::2]))
             for shard, args in by_shard.items()
             for chunk in _chunks(args, 2 * BATCH_LIMIT)
         ]
         replies = yield calls
-        return sum(sum(reply) for reply in replies)
+        return sum(replies)
 
     def nack(
         self, message: str | Message, delay: float = 0.0, receipt: str | None = None
     ) -> Steps[bool]:
         message_id, receipt_arg = self._id_and_receipt(message, receipt)
-        delay_ms = to_ms(check_seconds(delay, "delay", InvalidArgument))
+        delay_us = to_us(check_seconds(delay, "delay", InvalidArgument))
         return (
             yield from self._on_one(
                 "nack",
@@ -329,7 +368,7 @@ class QueueOps:
                 self.spec.channel,
                 MOVE_LIMIT,
                 message_id,
-                delay_ms,
+                delay_us,
                 receipt_arg,
                 self.spec.max_deliveries,
             )
@@ -346,7 +385,7 @@ class QueueOps:
 
     def set_delay(self, message: str | Message, delay: float) -> Steps[bool]:
         message_id, _ = self._id_and_receipt(message, None)
-        delay_ms = to_ms(check_seconds(delay, "delay", InvalidArgument))
+        delay_us = to_us(check_seconds(delay, "delay", InvalidArgument))
         return (
             yield from self._on_one(
                 "set_delay",
@@ -355,7 +394,7 @@ class QueueOps:
                 self.spec.channel,
                 MOVE_LIMIT,
                 message_id,
-                delay_ms,
+                delay_us,
             )
         )
 

@@ -32,7 +32,7 @@ from dynoq.workflow.metadata import Metadata, task_def_names
 from dynoq.workflow.model import Task, TaskStatus, Workflow, WorkflowStatus
 from dynoq.workflow.observer import NOBODY, WorkflowObserver, changes
 from dynoq.workflow.queues import LOCK_LEASE_MS, WorkflowQueues, now_ms, task_payload
-from dynoq.workflow.store import WorkflowStore, statuses
+from dynoq.workflow.store import WorkflowStore, dropped_tasks, statuses
 
 log = logging.getLogger("dynoq.workflow")
 
@@ -262,7 +262,13 @@ class Executor:
             if decision.changed or events:
                 release = entry is not None
                 saved = await self.store.save(
-                    wf, workflow_id, token, len(events), release=release, before=saved_statuses
+                    wf,
+                    workflow_id,
+                    token,
+                    len(events),
+                    release=release,
+                    before=saved_statuses,
+                    dropped=dropped_tasks(read_statuses, wf),
                 )
                 if saved is None:
                     log.warning("lost the lock of workflow %s before saving it", workflow_id)

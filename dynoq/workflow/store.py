@@ -83,7 +83,7 @@ class WorkflowStore:
         args = [pack(workflow.to_stored()), *summaries(workflow, None)]
         created = await self._script("create", [k.state, k.tasks], args)
         if created:
-            await self.index(workflow, None)
+            await self.index(workflow, None, new=True)
         return bool(created)
 
     async def read(self, workflow_id: str) -> tuple[Workflow | None, list[dict[str, Any]]]:
@@ -109,15 +109,24 @@ class WorkflowStore:
         *,
         release: bool = False,
         before: dict[str, str] | None = None,
+        dropped: list[str] | None = None,
     ) -> int | None:
         """Saves under the lock (and releases it with ``release``): None when the lock was
         lost; else the number of events still pending. ``before`` (from :func:`statuses`)
-        limits the task summaries written to those that changed."""
+        limits the task summaries written to those that changed; the summaries and logs of
+        ``dropped`` tasks (no longer in the workflow) are deleted."""
         k = self.keys(workflow_id)
         args = [token, pack(workflow.to_stored()), applied, "1" if release else "0"]
         args.extend(summaries(workflow, before))
+        for task_id in dropped or ():
+            args += [task_id, ""]
         reply = await self._script("save", [k.state, k.inbox, k.lock, k.tasks], args)
-        return int(reply[1]) if reply[0] else None
+        if not reply[0]:
+            return None
+        if dropped:
+            with translated_errors():
+                await self.client.delete(*(k.log(task_id) for task_id in dropped))
+        return int(reply[1])
 
     async def release(self, workflow_id: str, token: str) -> int:
         """Releases the lock; the number of events that arrived meanwhile."""
@@ -156,11 +165,7 @@ class WorkflowStore:
             await self.client.delete(
                 k.state, k.inbox, k.lock, k.tasks, *(k.log(t.task_id) for t in workflow.tasks)
             )
-            pipe = self.client.pipeline(transaction=False)
-            for key in self._index_keys(workflow, workflow.status):
-                pipe.zrem(key, workflow.workflow_id)
-            pipe.hdel(f"{self.ns}:wfsummary", workflow.workflow_id)
-            await pipe.execute()
+            await self._unindex(workflow)
 
     # -- logs -------------------------------------------------------------------------------
     async def add_logs(self, workflow_id: str, task_id: str, entries: list[dict[str, Any]]) -> None:
@@ -187,8 +192,11 @@ class WorkflowStore:
             keys.append(self._index("corr", wf.correlation_id))
         return keys
 
-    async def index(self, wf: Workflow, previous: WorkflowStatus | None) -> None:
-        """Records the workflow's summary; moves it between status indexes when that changed."""
+    async def index(
+        self, wf: Workflow, previous: WorkflowStatus | None, *, new: bool = False
+    ) -> None:
+        """Records the workflow's summary; moves it between status indexes when that changed.
+        ``new``: just created, so it cannot have been removed meanwhile."""
         score = wf.start_time or wf.create_time
         doc = wf.to_doc(include_tasks=False)
         summary = {name: doc.get(name) for name in SUMMARY_FIELDS}
@@ -203,6 +211,20 @@ class WorkflowStore:
                 pipe.zadd(key, {wf.workflow_id: score})
             pipe.hset(f"{self.ns}:wfsummary", wf.workflow_id, pack(summary))
             await pipe.execute()
+            # A removal deletes the state before the indexes, so a write that lands after the
+            # removal's index delete finds the state gone here, and takes itself back.
+            if not new and not await self.client.exists(self.keys(wf.workflow_id).state):
+                await self._unindex(wf)
+
+    async def _unindex(self, wf: Workflow) -> None:
+        """Drops the workflow from the indexes of every status (a late write of an older
+        status may have landed after the newest one) and its summary."""
+        keys = {key for status in WorkflowStatus for key in self._index_keys(wf, status)}
+        pipe = self.client.pipeline(transaction=False)
+        for key in sorted(keys):
+            pipe.zrem(key, wf.workflow_id)
+        pipe.hdel(f"{self.ns}:wfsummary", wf.workflow_id)
+        await pipe.execute()
 
     async def count_by_type_and_status(self, pairs: list[tuple[str, WorkflowStatus]]) -> list[int]:
         """How many workflows of each (type, status), from the indexes (no summary is read)."""
@@ -394,6 +416,12 @@ def statuses(workflow: Workflow) -> dict[str, str]:
     found = {t.task_id: str(t.status) for t in workflow.tasks}
     found[""] = str(workflow.status)
     return found
+
+
+def dropped_tasks(read: dict[str, str], workflow: Workflow) -> list[str]:
+    """The tasks of ``read`` (from :func:`statuses`) that ``workflow`` no longer holds."""
+    kept = {t.task_id for t in workflow.tasks}
+    return [task_id for task_id in read if task_id and task_id not in kept]
 
 
 def summaries(workflow: Workflow, before: dict[str, str] | None) -> list[str]:

@@ -1,8 +1,10 @@
--- Helpers of delivered messages (pop, ack); include after lib/shard.lua.
+-- Helpers of delivered messages (pop); include after lib/shard.lua.
 
--- The record of a new delivery (attempts + 1, this receipt), and the priority: what pop writes.
--- One struct.pack builds it whole (split_record + make_record would make two more strings).
-local function delivered_record(record, receipt)
+-- The record of a new delivery (attempts + 1), and the priority: what pop writes. Its receipt is
+-- receipt_prefix then `index` (0..17575) as three letters, base 26 from 'a', most significant
+-- first: unique within one pop without turning a number into a string, which costs more than
+-- the rest of the record. One struct.pack builds it whole.
+local function delivered_record(record, receipt_prefix, index)
   local priority, due_ms, pos = struct.unpack('>BI6', record)
   local attempts = 0
   if priority >= DELIVERED then
@@ -10,14 +12,9 @@ local function delivered_record(record, receipt)
     attempts, pos = struct.unpack('>I4', record, pos)
     pos = pos + 1 + string.byte(record, pos)
   end
-  return struct.pack('>BI6I4Bc0c0', priority + DELIVERED, due_ms, attempts + 1, #receipt, receipt,
-    string.sub(record, pos)), priority
-end
-
--- The receipt of the current (or last) delivery, '' if never delivered; cheaper than a split.
-local function receipt_of(record)
-  if string.byte(record, 1) < DELIVERED then return '' end
-  return string.sub(record, 13, 12 + string.byte(record, 12))
+  return struct.pack('>BI6I4Bc0BBBc0', priority + DELIVERED, due_ms, attempts + 1,
+    #receipt_prefix + 3, receipt_prefix, 97 + math.floor(index / 676) % 26,
+    97 + math.floor(index / 26) % 26, 97 + index % 26, string.sub(record, pos)), priority
 end
 
 -- The earliest moment (ms) something may become ready without a push, or -1 if never.

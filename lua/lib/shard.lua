@@ -1,65 +1,10 @@
--- Helpers shared by every per-shard script, pulled in by an include line that dynoq/scripts.py resolves.
--- Only what writers share lives here: every function is a closure a script creates on each run,
--- so helpers few scripts need are in lib/delivery.lua (pop, ack) and lib/locate.lua.
---
--- One shard is six keys with one hash tag, always passed in this order:
---   KEYS[1] ready      zset  member id, score priority * 2^46 + seq   (pop order)
---   KEYS[2] delayed    zset  member id, score due_ms * 128 + priority
---   KEYS[3] in_flight  zset  member id, score lease_deadline_ms * 128 + priority
---   KEYS[4] dead       zset  member id, score dead_lettered_at_ms
---   KEYS[5] messages   hash  id -> record: a binary header, then the payload (msgpack bytes)
---                       byte 1      priority (0..99), plus 128 once the message was delivered
---                       bytes 2-7   due_ms, 48-bit big-endian (when it last became due, for
---                                   time-in-queue)
---                       delivered only: bytes 8-11 attempts (32-bit big-endian), byte 12 the
---                       receipt's length n, then the n bytes of the receipt.
---                       A message never delivered (attempts 0, no receipt) has a 7-byte header.
---                       Invariant: a record holds a receipt exactly while its message is in
---                       flight (every way out of in_flight drops it), so ack needs no ZMSCORE.
---   KEYS[6] seq        string counter giving ready messages their arrival order;
---                       deleted whenever ready is empty, so an idle queue holds no keys.
--- Every score is an integer below 2^53, so a double holds it exactly.
-
-local NOT_KNOWN = -1                 -- max_deliveries of move_ready_by when the caller has none
-local PRIORITY_SPAN = 70368744177664 -- 2^46: seq values per priority level
-local TIME_SCALE = 128               -- room for the priority (0..99) below the milliseconds
-local DELIVERED = 128                -- flag added to the record's priority byte
-local MAX_RECEIPT = 255              -- the record stores a receipt's length in one byte
-
-local function bind_shard_keys()
-  return {
-    ready = KEYS[1], delayed = KEYS[2], in_flight = KEYS[3],
-    dead = KEYS[4], messages = KEYS[5], seq = KEYS[6],
-  }
-end
-
--- The server's clock in ms, unless the caller injected a time (tests).
-local function resolve_now_ms(now_arg)
-  if now_arg ~= nil and now_arg ~= '' then
-    return tonumber(now_arg)
-  end
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-
-local function is_whole(n, lo, hi)
-  return n ~= nil and n == math.floor(n) and n >= lo and n <= hi
-end
-
--- Validates an integer argument before the first write; raises a script error naming it.
-local function check_int(value, name, lo, hi)
-  local n = tonumber(value)
-  if not is_whole(n, lo, hi) then
-    error({err = 'ERR dynoq bad argument ' .. name .. ': ' .. tostring(value)})
-  end
-  return n
-end
-
-local function check_now(now_arg)
-  -- 2^47: due_ms = now + delay_ms (< 2^45) fits the record's 48 bits
-  if now_arg ~= '' then check_int(now_arg, 'now_ms', 0, 2^47) end
-  return resolve_now_ms(now_arg)
-end
+-- Helpers shared by the scripts that move messages between states, pulled in by an include line
+-- that dynoq/backend/scripts.py resolves. Every function is a closure a script creates on each
+-- run, so helpers few scripts need are in lib/delivery.lua (pop, ack) and lib/locate.lua, and
+-- push and ensure include only lib/keys.lua and lib/move_due.lua. The shard's keys, scores and
+-- records are described in lib/keys.lua.
+--!include lib/keys.lua
+--!include lib/args.lua
 
 -- priority, attempts, receipt, due_ms, payload
 local function split_record(record)
@@ -74,7 +19,7 @@ end
 
 local function make_record(priority, attempts, receipt, due_ms, payload)
   if attempts == 0 and receipt == '' then
-    return struct.pack('>BI6c0', priority, due_ms, payload)
+    return struct.pack(NEW_RECORD, priority, due_ms, payload)
   end
   return struct.pack('>BI6I4Bc0c0', priority + DELIVERED, due_ms, attempts, #receipt, receipt,
     payload)
@@ -100,10 +45,10 @@ local function enqueue_delayed(shard, id, priority, due_ms)
   redis.call('ZADD', shard.delayed, due_ms * TIME_SCALE + priority, id)
 end
 
--- Puts a message back to wait: ready when delay_ms is 0, else delayed until now + delay_ms.
-local function enqueue(shard, id, priority, now, delay_ms)
-  if delay_ms > 0 then
-    enqueue_delayed(shard, id, priority, now + delay_ms)
+-- Puts a message back to wait: delayed until due_ms when that is after now, else ready.
+local function enqueue(shard, id, priority, now, due_ms)
+  if due_ms > now then
+    enqueue_delayed(shard, id, priority, due_ms)
   else
     enqueue_ready(shard, id, priority)
   end

@@ -3,7 +3,7 @@
 -- marker, a key under the shard's hash tag that outlives the message by marker_ttl_ms, is what
 -- keeps a fire repeated after a crash from pushing again once the first message was consumed.
 --
--- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/shard.lua)
+-- KEYS[1..6]  ready, delayed, in_flight, dead, messages, seq (see lib/keys.lua)
 -- KEYS[7]     marker         the fire's marker (a string with a TTL)
 -- ARGV[1]     now_ms         integer ms, or '' to read the server clock
 -- ARGV[2]     channel        pub/sub channel to wake waiting consumers, or ''
@@ -19,7 +19,7 @@
 
 local shard = bind_shard_keys()
 local marker = KEYS[7]
-local now = check_now(ARGV[1])
+local now, past_us = check_now(ARGV[1])
 local channel = ARGV[2]
 local move_limit = check_int(ARGV[3], 'move_limit', 1, 100000)
 local id = ARGV[4]
@@ -33,7 +33,8 @@ if redis.call('EXISTS', marker) == 1 or redis.call('HEXISTS', shard.messages, id
 end
 redis.call('SET', marker, '1', 'PX', marker_ttl_ms)
 move_ready_by(shard, now, move_limit, 0)
-redis.call('HSET', shard.messages, id, make_record(priority, 0, '', now + delay_ms, payload))
-enqueue(shard, id, priority, now, delay_ms)
+local due_ms = due_after(now, past_us, delay_ms * 1000)
+redis.call('HSET', shard.messages, id, make_record(priority, 0, '', due_ms, payload))
+enqueue(shard, id, priority, now, due_ms)
 wake_consumers(channel)
 return 1

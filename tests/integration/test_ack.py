@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from dynoq import InvalidArgument, Message
@@ -50,6 +52,30 @@ def test_ack_many_acks_per_shard_and_counts(make_queue, raw, namespace):
     assert q.ack_many([stale, *(m.id for m in popped[20:])]) == 10
     assert queue_keys(raw, namespace) == []
     assert q.ack_many([]) == 0
+
+
+def test_ack_many_counts_an_id_given_twice_once(make_queue, raw, namespace):
+    q = make_queue(shards=2)
+    q.push([Message("a"), Message("b 🙂é")])
+    a, b = sorted(q.pop(2), key=lambda m: m.id)
+    assert q.ack_many([a, a, b, "b 🙂é"]) == 2
+    assert queue_keys(raw, namespace) == []
+
+
+def test_ack_many_of_messages_popped_from_another_queue_acks_nothing(make_queue, raw):
+    # ack_many trusts a popped message's shard: one from a queue with more shards, or whose
+    # shard points elsewhere, must still only miss (and a message without one still acks)
+    here, there = make_queue("here", shards=2), make_queue("there", shards=5)
+    ids = [f"m{i}" for i in range(20)]
+    here.push([Message(i) for i in ids])
+    there.push([Message(i) for i in ids])
+    mine, theirs = here.pop(20), there.pop(20)
+    before = [shard_state(raw, here, shard) for shard in (0, 1)]
+    assert here.ack_many(theirs) == 0
+    assert here.ack_many([replace(m, shard=1 - m.shard) for m in mine]) == 0
+    assert [shard_state(raw, here, shard) for shard in (0, 1)] == before
+    assert here.ack_many([Message(m.id, receipt=m.receipt) for m in mine[:5]]) == 5
+    assert here.ack_many(mine) == 15
 
 
 def test_ack_many_rejects_a_bare_string(make_queue):

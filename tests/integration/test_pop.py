@@ -79,6 +79,16 @@ def test_each_pop_gets_fresh_receipts(make_queue, clock):
     assert len(set(receipts)) == 3
 
 
+def test_receipts_are_unique_within_a_pop_of_a_thousand(make_queue):
+    # the per-message part of a receipt is written in letters, not digits: none may repeat
+    q = make_queue()
+    q.push([Message(f"m{i}", None) for i in range(1000)])
+    got = q.pop(1000)
+    assert len({m.receipt for m in got}) == 1000
+    assert all(m.receipt.isascii() for m in got)
+    assert q.ack_many(got) == 1000
+
+
 def test_pop_rotates_over_shards(make_queue):
     q = make_queue(shards=4)
     q.push([Message(f"m{i}", None) for i in range(200)])

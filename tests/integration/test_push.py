@@ -123,3 +123,22 @@ def test_an_id_twice_in_one_batch_ends_as_its_last_occurrence(make_queue, raw, c
     assert [i for i, _ in state["ready"]] == ["b", "c"] and [i for i, _ in state["delayed"]] == [
         "a"
     ]
+
+
+@pytest.mark.parametrize("how", ["push", "push a batch", "ensure"])
+def test_messages_due_before_a_push_go_ahead_of_it_in_due_order(make_queue, raw, clock, how):
+    q = make_queue(clock=clock)
+    q.push([Message("late", 1, delay=2), Message("early", 2, delay=1), Message("far", 3, delay=60)])
+    clock.advance(3)
+    if how == "push":
+        q.push(Message("new", 4))
+    elif how == "push a batch":
+        q.push([Message("new", 4), Message("newer", 5)])
+    else:
+        assert q.ensure(Message("new", 4)) is True
+    state = shard_state(raw, q)
+    arrived = ["new", "newer"] if how == "push a batch" else ["new"]
+    order = ["early", "late", *arrived]
+    assert state["ready"] == [(mid, ready_score(0, n)) for n, mid in enumerate(order, 1)]
+    assert [mid for mid, _ in state["delayed"]] == ["far"]
+    assert [m.id for m in q.pop(len(order))] == order

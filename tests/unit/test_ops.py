@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import pickle
+
 import pytest
 
 from dynoq import InvalidMessage, Message, PayloadTooLarge
 from dynoq.core.codec import Record, pack_record, parse_record, popped_messages
+from dynoq.core.models import MessageState, stored_message
 from dynoq.core.ops import LISTEN, QueueOps, ScriptCall, Tolerant, Wait
 from dynoq.core.spec import QueueSpec
 from dynoq.testing import ManualClock
@@ -115,3 +119,22 @@ def test_popped_messages_decode_what_parse_record_reads():
     assert (m.state.value, m.shard, m.due_at, m.lease_expires_at, m.delay) == (
         "in_flight", 2, 1_764_085_620.0, 1_764_085_680.0, 0.0,
     )  # fmt: skip
+
+
+def test_messages_read_back_are_ordinary_frozen_messages():
+    # built in a twin class whose __class__ then becomes Message: nothing of that may show
+    m = stored_message("a", {"k": [1]}, 3, 2, "r-abc", MessageState.IN_FLIGHT, 1, 5.0, 6.0)
+    assert type(m) is Message
+    assert dataclasses.asdict(m) == {
+        "id": "a", "payload": {"k": [1]}, "priority": 3, "delay": 0.0, "attempts": 2,
+        "receipt": "r-abc", "state": MessageState.IN_FLIGHT, "shard": 1, "due_at": 5.0,
+        "lease_expires_at": 6.0,
+    }  # fmt: skip
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        m.priority = 0  # type: ignore[misc]
+    assert m == Message("a", {"k": [1]}, priority=3)
+    assert pickle.loads(pickle.dumps(m)) == m
+    assert dataclasses.replace(m, priority=4).priority == 4
+    record = Record(5, 1, "x-aab", 7000, b"\x01")
+    [popped] = popped_messages(0, [b"a", pack_record(record)], 9000)
+    assert type(popped) is Message and dataclasses.asdict(popped)["receipt"] == "x-aab"

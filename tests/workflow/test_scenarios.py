@@ -10,10 +10,17 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from dynoq.errors import Conflict
+from dynoq.errors import Conflict, NotFound
 from dynoq.testing import async_wait_until
 from dynoq.workflow.engine import WorkflowEngine
-from dynoq.workflow.model import SearchFilter, SearchPage, TaskResult, TaskStatus, WorkflowStatus
+from dynoq.workflow.model import (
+    SearchFilter,
+    SearchPage,
+    Task,
+    TaskResult,
+    TaskStatus,
+    WorkflowStatus,
+)
 
 from .conftest import Services, tasks_by_ref, wait_for_status
 
@@ -549,14 +556,13 @@ async def test_retry_restart_and_rerun(engine: WorkflowEngine, services: Service
     workflow_id = await engine.start_workflow("flow", {})
     await wait_for_status(engine, workflow_id, WorkflowStatus.FAILED)
 
-    await engine.rerun(
-        workflow_id,
-        from_task_id=(await engine.get_workflow(workflow_id)).tasks[1].task_id,
-        task_input={"override": "yes"},
-    )
+    first_picky = (await engine.get_workflow(workflow_id)).tasks[1].task_id
+    await engine.rerun(workflow_id, from_task_id=first_picky, task_input={"override": "yes"})
     wf = await wait_for_status(engine, workflow_id)
     assert wf.tasks[-1].output_data == {"v": None, "override": "yes"}
     assert [t.reference_task_name for t in wf.tasks] == ["prep", "picky"]
+    with pytest.raises(NotFound):  # a late result for the task the rerun replaced is refused
+        await engine.update_task(TaskResult(first_picky, workflow_id, TaskStatus.COMPLETED))
 
     with pytest.raises(Conflict):
         await engine.retry(workflow_id)  # completed: nothing to retry
@@ -651,3 +657,63 @@ async def test_concurrency_and_rate_limits_hold_at_poll_time(engine: WorkflowEng
     assert await engine.poll("single", count=3) == []
     assert len(await engine.poll("rated", count=3)) == 2  # the third waits for the next minute
     assert await engine.poll("rated", count=3) == []
+
+
+async def test_tasks_a_loop_or_a_rerun_drops_leave_nothing_behind(
+    engine: WorkflowEngine, services: Services
+) -> None:
+    loop = {
+        "name": "loop",
+        "taskReferenceName": "loop",
+        "type": "DO_WHILE",
+        "items": "${workflow.input.names}",
+        "inputParameters": {"keepLastN": 2},
+        "loopOver": [simple("greet")],
+    }
+    await register(engine, [loop])
+    done: list[Task] = []
+
+    async def greet(task: Task) -> dict[str, Any]:
+        await engine.add_task_log(task.task_id, f"greeting {task.reference_task_name}")
+        done.append(task)
+        return {"ok": True}
+
+    services.worker("work", greet)
+    workflow_id = await engine.start_workflow("flow", {"names": list("abcde")})
+    wf = await wait_for_status(engine, workflow_id)
+
+    kept = {t.task_id for t in wf.tasks}
+    assert [t.reference_task_name for t in wf.tasks] == ["loop", "greet__4", "greet__5"]
+    keys = engine.store.keys(workflow_id)
+    stored = {k.decode() for k in await engine.client.hkeys(keys.tasks)}
+    assert stored == kept | {""}
+    for task in done:
+        logs = await engine.client.exists(keys.log(task.task_id))
+        assert logs == (task.task_id in kept)
+    dropped = next(t for t in done if t.task_id not in kept)
+    with pytest.raises(NotFound):  # a late result for a dropped iteration is refused
+        await engine.update_task(
+            TaskResult(dropped.task_id, workflow_id, TaskStatus.COMPLETED, output_data={})
+        )
+
+
+async def test_an_index_write_that_lands_after_a_removal_leaves_nothing_behind(
+    engine: WorkflowEngine, services: Services
+) -> None:
+    """A decider that saved a workflow and is slow to index it, while it is terminated and
+    removed: whether its late write lands before or after the removal, nothing stays found."""
+    await register(engine, [simple("only")])
+    workflow_id = await engine.start_workflow("flow", correlation_id="gone-1")
+    running = await engine.get_workflow(workflow_id)
+    where = SearchFilter(workflow_types=("flow",), correlation_ids=("gone-1",))
+    assert (await engine.search(where)).total_hits == 1
+
+    await engine.remove_workflow(workflow_id)
+    await engine.store.index(running, None)  # the slow decider's write, after the removal
+
+    assert (await engine.search(where)).total_hits == 0
+    for status in (None, WorkflowStatus.RUNNING, WorkflowStatus.TERMINATED):
+        statuses = () if status is None else (status,)
+        found = await engine.search(SearchFilter(statuses=statuses, workflow_types=("flow",)))
+        assert found.total_hits == 0
+    assert not await engine.client.hexists(f"{engine.namespace}:wfsummary", workflow_id)
