@@ -4,7 +4,6 @@ that wait for a worker."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
@@ -80,14 +79,8 @@ class WorkflowQueues:
         """Asks the deciders to look at the workflow now. A decider-queue entry that is being
         decided is left alone: its decider checks the inbox after re-arming it (see
         :meth:`dynoq.workflow.executor.Executor.process`)."""
-        # Both in one round trip: a waiting entry is made due (ensure finds it), a missing one
-        # is pushed (set_delay finds none), one in flight is left alone by both. Sent one after
-        # the other, the push took a second round trip whenever the entry was in flight, which
-        # is half the wake-ups when results arrive one by one (Conductor's SDK workers).
-        await asyncio.gather(
-            self.decider.set_delay(workflow_id, 0),
-            self.decider.ensure(Message(workflow_id, priority=priority)),
-        )
+        if not await self.decider.set_delay(workflow_id, 0):
+            await self.decider.ensure(Message(workflow_id, priority=priority))
 
     async def aclose(self) -> None:
         for queue in (self.decider, *self._tasks.values()):
