@@ -453,12 +453,25 @@ class Executor:
         if await self.queues.decider.ensure(Message(workflow_id, priority=view.priority)):
             made.append("decider_entry")
         old = now_ms() - REPAIR_GRACE_MS
-        if any(_waits_on_queue(t) and _queued_since(t) < old for t in view.tasks):
+        waiting = [t for t in view.tasks if _waits_on_queue(t) and _queued_since(t) < old]
+        # a backlog's waiting tasks all have their messages: look (one round trip) before
+        # taking the lock, which would hold up the workflow's decider meanwhile
+        if waiting and await self._messages_missing(waiting):
             made.extend(await self._restore_task_messages(workflow_id, old))
         if not any(not t.status.terminal for t in view.tasks):
             await self.queues.wake(workflow_id, view.priority)
             made.append("redecide")
         return made
+
+    async def _messages_missing(self, tasks: list[Task]) -> bool:
+        """Whether any of these SCHEDULED tasks lacks its queue message (one round trip)."""
+        found = await asyncio.gather(
+            *(
+                self.queues.task(queue_name(t.task_type, t.domain)).contains(t.task_id)
+                for t in tasks
+            )
+        )
+        return not all(found)
 
     async def _restore_task_messages(self, workflow_id: str, old: int) -> list[str]:
         token = uuid.uuid4().hex
