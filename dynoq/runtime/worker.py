@@ -196,15 +196,12 @@ class Worker:
 class AckBatcher:
     """Acks of one queue that come in during one turn of the event loop, sent as one
     ``ack_many`` (one round trip per shard instead of one per message). A handler does not
-    wait for its ack: ``settled(n)`` is called once the batch was sent (or failed), which is
-    when the worker frees the batch's handler slots."""
+    wait for its ack: its slot is free as soon as it returns, so the next pop goes out while
+    the acks travel, instead of after them."""
 
-    def __init__(
-        self, queue: AsyncQueue, acked: Callable[[int], None], settled: Callable[[int], None]
-    ) -> None:
+    def __init__(self, queue: AsyncQueue, acked: Callable[[int], None]) -> None:
         self.queue = queue
         self._acked = acked
-        self._settled = settled
         self._pending: list[Message] = []
         self._flush: asyncio.Task[None] | None = None
         self._sending: set[asyncio.Task[None]] = set()
@@ -223,8 +220,6 @@ class AckBatcher:
             self._acked(await self.queue.ack_many(batch))
         except DynoqError as exc:  # their leases run out and they are delivered again
             log.warning("could not ack %d message(s) of %r: %s", len(batch), self.queue.name, exc)
-        finally:
-            self._settled(len(batch))
 
     async def wait_sent(self) -> None:
         """Returns once every ack handed in so far was sent."""
@@ -275,7 +270,7 @@ class _Run:
             for name, h in self.worker.handlers.items()
         }
         self.ack_batchers = {
-            name: AckBatcher(queue, self.metrics.acked.labels(name).inc, self.release)
+            name: AckBatcher(queue, self.metrics.acked.labels(name).inc)
             for name, queue in queues.items()
         }
         heartbeat = asyncio.create_task(self._heartbeat())
@@ -371,8 +366,7 @@ class _Run:
         return child
 
     async def _handle(self, handler: Handler, queue: AsyncQueue, message: Message) -> None:
-        """Runs the handler, then acks (the batcher frees the slot once the ack is sent) or
-        nacks (the slot is freed here)."""
+        """Runs the handler, then frees its slot and acks (in the batch) or nacks."""
         started = time.perf_counter()
         outcome = "abandoned"
         try:
@@ -391,6 +385,7 @@ class _Run:
         finally:
             self._duration(queue.name, outcome).observe(time.perf_counter() - started)
         if outcome == "ok":
+            self.release()
             self.ack_batchers[queue.name].ack(message)
             return
         try:
