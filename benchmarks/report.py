@@ -60,7 +60,11 @@ def throughput_table(systems: list[dict[str, Any]], limits: dict[str, Any]) -> N
         mem = (s.get("memory") or {}).get("bytes_per_job")
         ref_mem = (ref.get("memory") or {}).get("bytes_per_job")
         if not t and not mem:
-            rows.append([s["system"], "FAILED", *["-"] * (len(header) - 2)])
+            errors = s.get("errors") or {}
+            failed = "throughput" in errors or "memory" in errors or s.get("status") != "ok"
+            rows.append(
+                [s["system"], "FAILED" if failed else "not run", *["-"] * (len(header) - 2)]
+            )
             continue
         rows.append(
             [
