@@ -313,26 +313,12 @@ class WorkflowEngine:
 
     async def update_task(self, result: TaskResult) -> Task:
         """Records a worker's result; the task's identity and status after the update."""
-        check_sendable(
-            task_id=result.task_id,
-            workflow_instance_id=result.workflow_instance_id,
-            output_data=result.output_data,
-            reason_for_incompletion=result.reason_for_incompletion,
-            worker_id=result.worker_id,
-            logs=result.logs,
-        )
+        _check_result(result)
         return await self.workers.update_task(result)
 
     async def update_task_and_poll(self, result: TaskResult) -> tuple[Task, Task | None]:
         """update_task, then the next task of its type for that worker if it ended (update-v2)."""
-        check_sendable(
-            task_id=result.task_id,
-            workflow_instance_id=result.workflow_instance_id,
-            output_data=result.output_data,
-            reason_for_incompletion=result.reason_for_incompletion,
-            worker_id=result.worker_id,
-            logs=result.logs,
-        )
+        _check_result(result)
         return await self.workers.update_task_and_poll(result)
 
     async def get_task(self, task_id: str) -> Task:
@@ -363,3 +349,15 @@ def check_sendable(**fields: Any) -> None:
     if found is not None:
         path, problem = found
         raise InvalidArgument(f"{path} {problem}", field=path)
+
+
+def _check_result(result: TaskResult) -> None:
+    """A worker's result must be storable before anything of it is written."""
+    check_sendable(
+        task_id=result.task_id,
+        workflow_instance_id=result.workflow_instance_id,
+        output_data=result.output_data,
+        reason_for_incompletion=result.reason_for_incompletion,
+        worker_id=result.worker_id,
+        logs=result.logs,
+    )
