@@ -186,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     worker = command("worker", "run the handlers of a dynoq.Worker")
     worker.add_argument("app", metavar="APP:OBJ", help="e.g. myapp.tasks:worker")
     worker.add_argument("--concurrency", type=int, help="handlers running at once")
+    worker.add_argument(
+        "--prefetch", type=int, help="messages leased ahead of free handlers (short jobs)"
+    )
     worker.add_argument("--grace-period", type=float, help="seconds to finish on SIGTERM")
     worker.add_argument("--metrics-port", type=int, help="serve /metrics on this port")
 
@@ -293,6 +296,7 @@ def _run_worker(args: argparse.Namespace) -> int:
         redis_url=_explicit_url(args),
         namespace=_namespace(args),
         concurrency=args.concurrency,
+        prefetch=args.prefetch,
         grace_period=args.grace_period,
         metrics_port=args.metrics_port,
     )

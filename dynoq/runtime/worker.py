@@ -15,6 +15,11 @@ was delivered ``max_deliveries`` times. While a handler runs, its lease is exten
 of ``unack_timeout`` has passed since it was last set. On SIGTERM/SIGINT (or ``stop``) the worker
 takes no new messages, waits up to ``grace_period`` seconds for running handlers, and gives the
 unfinished messages back.
+
+``prefetch`` (default 0) leases up to that many messages more than there are free handler slots,
+so the next pop travels while handlers run: for many short jobs (throughput). Prefetched messages
+hold their leases (extended like running ones) while they wait, so another worker cannot take
+them: leave it at 0 for slow jobs or when several workers share a queue and share it fairly.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ class WorkerConfig:
     redis_url: str = EMBEDDED_URL
     namespace: str = "dynoq"
     concurrency: int = 10
+    prefetch: int = 0  # messages leased ahead of free handler slots (see the module docstring)
     grace_period: float = 30.0
     poll_wait: float = 1.0
     metrics_port: int = 0
@@ -70,6 +76,7 @@ class WorkerConfig:
     def __post_init__(self) -> None:
         check_name(self.namespace, "namespace")
         check_int(self.concurrency, "concurrency", 1, 10_000)
+        check_int(self.prefetch, "prefetch", 0, 10_000)
         check_port(self.metrics_port, "metrics_port")
         for name in ("grace_period", "poll_wait"):
             value = getattr(self, name)
@@ -245,7 +252,11 @@ class _Run:
         self.config = worker.config
         self.metrics = worker.metrics
         self.stop = stop
-        self.free = self.config.concurrency  # handler slots not taken
+        # slots for messages held (popped, not yet settled): with prefetch, more than there are
+        # handlers, so the next pop is on its way while a batch runs; the gate keeps the
+        # handlers running at once to concurrency
+        self.free = self.config.concurrency + self.config.prefetch
+        self.gate = asyncio.Semaphore(self.config.concurrency)
         self.freed = asyncio.Event()  # set when slots are given back
         self.running: dict[asyncio.Task[None], _Job] = {}
         self.executor = ThreadPoolExecutor(self.config.concurrency, "dynoq-handler")
@@ -367,6 +378,14 @@ class _Run:
 
     async def _handle(self, handler: Handler, queue: AsyncQueue, message: Message) -> None:
         """Runs the handler, then frees its slot and acks (in the batch) or nacks."""
+        async with self.gate:
+            if self.stop.is_set():  # held while stopping: back without running
+                await self._give_back(queue, message)
+                self.release()
+                return
+            await self._run_handler(handler, queue, message)
+
+    async def _run_handler(self, handler: Handler, queue: AsyncQueue, message: Message) -> None:
         started = time.perf_counter()
         outcome = "abandoned"
         try:

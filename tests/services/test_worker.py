@@ -87,6 +87,35 @@ async def test_handlers_ack_and_stay_within_the_concurrency_limit(make_worker, s
     assert metric(worker, "dynoq_handler_duration_seconds_count", outcome="ok") == 10
 
 
+async def test_prefetch_leases_ahead_but_runs_within_the_concurrency_limit(
+    make_worker, start, queue
+):
+    worker = make_worker(concurrency=3, prefetch=2)
+    active, peak, done = 0, 0, []
+    gate = asyncio.Event()
+
+    @worker.handler("jobs")
+    async def handle(msg):
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        await gate.wait()
+        active -= 1
+        done.append(msg.payload)
+
+    for i in range(10):
+        await dynoq.aenqueue(queue, "jobs", i)
+    start(worker)
+
+    async def held() -> bool:
+        return active == 3 and (await queue.stats()).in_flight == 5
+
+    await async_wait_until(held)  # 3 running, 2 leased and waiting for a handler slot
+    gate.set()
+    await async_wait_until(lambda: len(done) == 10)
+    assert sorted(done) == list(range(10)) and peak == 3
+
+
 async def test_sync_handlers_run_in_the_thread_pool(make_worker, start, queue):
     worker = make_worker()
     threads = []
