@@ -256,7 +256,7 @@ class _Run:
         # handlers, so the next pop is on its way while a batch runs; the gate keeps the
         # handlers running at once to concurrency
         self.free = self.config.concurrency + self.config.prefetch
-        self.gate = asyncio.Semaphore(self.config.concurrency)
+        self.gate = asyncio.Semaphore(self.config.concurrency) if self.config.prefetch else None
         self.freed = asyncio.Event()  # set when slots are given back
         self.running: dict[asyncio.Task[None], _Job] = {}
         self.executor = ThreadPoolExecutor(self.config.concurrency, "dynoq-handler")
@@ -378,6 +378,9 @@ class _Run:
 
     async def _handle(self, handler: Handler, queue: AsyncQueue, message: Message) -> None:
         """Runs the handler, then frees its slot and acks (in the batch) or nacks."""
+        if self.gate is None:  # no prefetch: the slots alone bound the running handlers
+            await self._run_handler(handler, queue, message)
+            return
         async with self.gate:
             if self.stop.is_set():  # held while stopping: back without running
                 await self._give_back(queue, message)
