@@ -237,6 +237,33 @@ async def test_stop_waits_for_handlers_then_gives_the_rest_back(make_worker, que
     assert await queue.get("quick") is None
 
 
+async def test_stop_gives_prefetched_messages_back_without_running_them(make_worker, queue):
+    worker = make_worker(concurrency=1, prefetch=1, grace_period=5)
+    running, release, ran = asyncio.Event(), asyncio.Event(), []
+
+    @worker.handler("jobs", unack_timeout=60)
+    async def handle(msg):
+        ran.append(msg.id)
+        running.set()
+        await release.wait()
+
+    await queue.push([Message("first"), Message("second")])
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run_async(stop))
+    await asyncio.wait_for(running.wait(), 10)
+    await async_wait_until(lambda: _in_flight(queue, 2))  # "second" is held, waiting for the slot
+    stop.set()
+    release.set()
+    await asyncio.wait_for(task, 10)
+    assert len(ran) == 1
+    held = await queue.get("second" if ran == ["first"] else "first")
+    assert held.state is MessageState.READY and held.attempts == 1
+
+
+async def _in_flight(queue, n):
+    return (await queue.stats()).in_flight == n
+
+
 def test_enqueue_uses_the_registered_shard_count(redis_url, namespace):
     with dynoq.Queue.from_url(redis_url, "jobs", namespace=namespace, shards=4) as q:
         q.size()  # registers the queue with 4 shards
