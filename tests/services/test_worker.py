@@ -54,43 +54,12 @@ def metric(worker, name, **labels):
     return worker.metrics.registry.get_sample_value(name, {"queue": "jobs", **labels}) or 0
 
 
-async def test_handlers_ack_and_stay_within_the_concurrency_limit(make_worker, start, queue):
-    worker = make_worker(concurrency=3)
-    active, peak, done = 0, 0, []
-    gate = asyncio.Event()
-
-    @worker.handler("jobs")
-    async def handle(msg):
-        nonlocal active, peak
-        active += 1
-        peak = max(peak, active)
-        await gate.wait()
-        active -= 1
-        done.append(msg.payload)
-
-    for i in range(10):
-        await dynoq.aenqueue(queue, "jobs", i)
-    start(worker)
-    await async_wait_until(lambda: active == 3)
-    assert (await queue.stats()).in_flight == 3
-    gate.set()
-    await async_wait_until(lambda: len(done) == 10)
-
-    async def settled():
-        s = await queue.stats()
-        return s.ready == s.in_flight == 0
-
-    await async_wait_until(settled)
-    assert sorted(done) == list(range(10)) and peak == 3
-    await async_wait_until(lambda: metric(worker, "dynoq_messages_acked_total") == 10)
-    assert metric(worker, "dynoq_messages_popped_total") == 10
-    assert metric(worker, "dynoq_handler_duration_seconds_count", outcome="ok") == 10
-
-
-async def test_prefetch_leases_ahead_but_runs_within_the_concurrency_limit(
-    make_worker, start, queue
+@pytest.mark.parametrize("prefetch", [0, 2])
+async def test_handlers_ack_and_stay_within_the_concurrency_limit(
+    make_worker, start, queue, prefetch
 ):
-    worker = make_worker(concurrency=3, prefetch=2)
+    """3 handlers at most run at once; with prefetch, 2 more messages are leased and wait."""
+    worker = make_worker(concurrency=3, prefetch=prefetch)
     active, peak, done = 0, 0, []
     gate = asyncio.Event()
 
@@ -108,12 +77,21 @@ async def test_prefetch_leases_ahead_but_runs_within_the_concurrency_limit(
     start(worker)
 
     async def held() -> bool:
-        return active == 3 and (await queue.stats()).in_flight == 5
+        return active == 3 and (await queue.stats()).in_flight == 3 + prefetch
 
-    await async_wait_until(held)  # 3 running, 2 leased and waiting for a handler slot
+    await async_wait_until(held)
     gate.set()
     await async_wait_until(lambda: len(done) == 10)
+
+    async def settled():
+        s = await queue.stats()
+        return s.ready == s.in_flight == 0
+
+    await async_wait_until(settled)
     assert sorted(done) == list(range(10)) and peak == 3
+    await async_wait_until(lambda: metric(worker, "dynoq_messages_acked_total") == 10)
+    assert metric(worker, "dynoq_messages_popped_total") == 10
+    assert metric(worker, "dynoq_handler_duration_seconds_count", outcome="ok") == 10
 
 
 async def test_sync_handlers_run_in_the_thread_pool(make_worker, start, queue):
