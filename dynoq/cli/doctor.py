@@ -23,6 +23,7 @@ from dynoq.backend.queue import Queue
 from dynoq.backend.registry import list_queues
 from dynoq.core.eviction import EVICTS_ANY_KEY, EVICTS_KEYS_WITH_TTL
 from dynoq.core.keys import CLUSTER_SLOTS, shard_keys
+from dynoq.core.models import is_digits
 from dynoq.core.urls import Topology, parse_redis_url
 from dynoq.errors import DynoqError
 
@@ -58,7 +59,7 @@ class NodeFacts:
 
 
 def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in text.split(".")[:3] if part.isdigit())
+    return tuple(int(part) for part in text.split(".")[:3] if is_digits(part))
 
 
 def check_version(node: NodeFacts) -> Finding:

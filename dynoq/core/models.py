@@ -144,6 +144,12 @@ def unsendable(value: object, max_depth: int = 256) -> tuple[str, str] | None:
     return None
 
 
+def is_digits(value: str) -> bool:
+    """Whether ``value`` is one or more ASCII digits: ``str.isdigit`` also takes "²", which
+    ``int`` refuses."""
+    return value.isascii() and value.isdigit()
+
+
 def is_text(value: str) -> bool:
     """Whether ``value`` encodes as UTF-8 (no lone surrogates)."""
     if value.isascii():

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from dynoq.core.models import is_digits
 from dynoq.errors import ConfigError
 
 
@@ -115,12 +116,12 @@ def _parse_node(node: str, url: str) -> tuple[str, int]:
     host, sep, port = node.rpartition(":")
     if not sep or not host:
         raise ConfigError(f"Redis URL {redact_url(url)!r}: node {node!r} must be host:port")
-    if not port.isdigit() or not 0 < int(port) < 65536:
+    if not is_digits(port) or not 0 < int(port) < 65536:
         raise ConfigError(f"Redis URL {redact_url(url)!r}: node {node!r} has a bad port {port!r}")
     return host.strip("[]"), int(port)
 
 
 def _parse_db(text: str, url: str) -> int:
-    if not text.isdigit():
+    if not is_digits(text):
         raise ConfigError(f"Redis URL {redact_url(url)!r}: database {text!r} must be a number")
     return int(text)

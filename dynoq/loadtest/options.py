@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 
 from dynoq.core.keys import check_name
-from dynoq.core.models import MAX_DELAY_SECONDS, MAX_PRIORITY
+from dynoq.core.models import MAX_DELAY_SECONDS, MAX_PRIORITY, is_digits
 from dynoq.errors import ConfigError
 
 MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
@@ -91,7 +91,7 @@ def parse_priorities(text: str) -> tuple[tuple[int, float], ...]:
     pairs = _pairs(text, "--priorities", example)
     priorities = []
     for value, weight in pairs:
-        if not value.isdigit() or int(value) > MAX_PRIORITY:
+        if not is_digits(value) or int(value) > MAX_PRIORITY:
             raise ConfigError(
                 f"--priorities {text!r}: priority {value!r} must be in 0..{MAX_PRIORITY} "
                 f"(e.g. {example})"

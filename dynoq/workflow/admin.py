@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from dynoq.backend.registry import alist_queues
+from dynoq.core.models import is_digits
 from dynoq.errors import NotFound
 from dynoq.workflow.engine import TASK_QUEUE_PREFIX, WorkflowEngine
 from dynoq.workflow.model import Task, TaskResult, TaskStatus, Workflow
@@ -163,4 +164,4 @@ async def test_run(
 def base_reference(reference: str) -> str:
     """A loop iteration's reference ``ref__2`` is made from the definition's ``ref``."""
     head, sep, tail = reference.rpartition("__")
-    return head if sep and tail.isdigit() else reference
+    return head if sep and is_digits(tail) else reference

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from dynoq.core.models import is_digits
+
 
 class TaskStatus(StrEnum):
     SCHEDULED = "SCHEDULED"
@@ -204,7 +206,7 @@ class Workflow:
 def workflow_id_of_task(task_id: str) -> str:
     """The workflow a task id belongs to (task ids are ``<workflow_id>.<n>``)."""
     workflow_id, sep, number = task_id.rpartition(".")
-    return workflow_id if sep and number.isdigit() and workflow_id else ""
+    return workflow_id if sep and is_digits(number) and workflow_id else ""
 
 
 @functools.cache

@@ -22,6 +22,7 @@ from typing import Any
 
 import aiohttp
 
+from dynoq.core.models import is_digits
 from dynoq.errors import DynoqError, JavaScriptError
 from dynoq.workflow.engine import WorkflowEngine
 from dynoq.workflow.model import Task, TaskResult, TaskStatus
@@ -134,7 +135,7 @@ def poll_delay(settings: dict[str, Any], poll_count: int) -> int:
 def _positive(value: Any, default: int) -> int:
     if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
         return int(value)
-    if isinstance(value, str) and value.isdigit() and int(value) > 0:
+    if isinstance(value, str) and is_digits(value) and int(value) > 0:
         return int(value)
     return default
 

@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from dynoq.core.models import is_digits
 from dynoq.errors import JavaScriptError
 from dynoq.workflow import builtin_tasks
 from dynoq.workflow.definitions import TaskType, WorkflowTask, iter_workflow_tasks
@@ -338,7 +339,7 @@ class TaskFactory:
                 workflow_id=child_id,
                 name=name or str((definition or {}).get("name", "")),
                 version=int(version)
-                if isinstance(version, int | str) and str(version).isdigit()
+                if isinstance(version, int | str) and is_digits(str(version))
                 else None,
                 input=dict(task.input_data),
                 correlation_id=run.wf.correlation_id,
@@ -625,7 +626,7 @@ def parse_duration(value: Any) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     text = str(value).strip()
-    if text.isdigit():
+    if is_digits(text):
         return float(text)
     parts = _DURATION_PART.findall(text)
     if not parts or _DURATION_PART.sub("", text).strip(" ,"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from dynoq.core.models import is_digits
 from dynoq.workflow.model import Task, Workflow
 
 # fields of dynoq's own bookkeeping, not Conductor's
@@ -70,7 +71,7 @@ def _walk(tasks: list[Any]) -> Iterator[dict[str, Any]]:
 def _base_reference(reference: str) -> str:
     """A loop iteration's reference ``ref__2`` is made from the definition's ``ref``."""
     head, sep, tail = reference.rpartition("__")
-    return head if sep and tail.isdigit() else reference
+    return head if sep and is_digits(tail) else reference
 
 
 def task_doc(task: Task, by_reference: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from dynoq.core.models import is_digits
 from dynoq.services.conductor.documents import definition_doc
 from dynoq.services.conductor.http import (
     PREFIX,
@@ -112,7 +113,7 @@ async def latest_versions(request: web.Request) -> web.Response:
 
 async def delete_workflow_def(request: web.Request) -> web.Response:
     raw = request.match_info["version"]
-    if not raw.isdigit():
+    if not is_digits(raw):
         raise invalid(f"version must be an integer, got {raw!r}", "version")
     await engine(request).delete_workflow_def(request.match_info["name"], int(raw))
     return ok()

@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from dynoq.core.models import is_digits
 from dynoq.services.conductor.documents import workflow_doc
 from dynoq.services.conductor.http import (
     PREFIX,
@@ -75,7 +76,7 @@ async def execute(request: web.Request) -> web.Response:
     body = await object_body(request, required=False)
     body["name"] = request.match_info["name"]
     raw_version = request.match_info["version"]
-    if not raw_version.isdigit():
+    if not is_digits(raw_version):
         raise invalid(f"version must be an integer, got {raw_version!r}", "version")
     wait = query_int(request, "waitForSeconds", 10) or 0
     if not 0 <= wait <= MAX_EXECUTE_WAIT:
