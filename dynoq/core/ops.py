@@ -458,21 +458,17 @@ class QueueOps:
 
     # -- upkeep ----------------------------------------------------------------------------
 
+    def _sweep_call(self, shard: int) -> ScriptCall:
+        """One batch of a shard's expired leases handed back (or dead-lettered)."""
+        return self._call(
+            "sweep", shard, self._now(), self.spec.channel, BATCH_LIMIT, self.spec.max_deliveries
+        )
+
     def sweep(self) -> Steps[int]:
         total = 0
         pending = list(range(self.spec.shards))
         while pending:
-            calls: list[Call] = [
-                self._call(
-                    "sweep",
-                    shard,
-                    self._now(),
-                    self.spec.channel,
-                    BATCH_LIMIT,
-                    self.spec.max_deliveries,
-                )
-                for shard in pending
-            ]
+            calls: list[Call] = [self._sweep_call(shard) for shard in pending]
             replies = yield calls
             total += sum(requeued + dead for requeued, dead, _ in replies)
             pending = [shard for shard, (_, _, more) in zip(pending, replies, strict=True) if more]
@@ -492,16 +488,7 @@ class QueueOps:
         max_rounds = check_count(max_rounds, "max_rounds")
         requeued = dead = 0
         for _ in range(max_rounds):
-            [(back, died, more)] = yield [
-                self._call(
-                    "sweep",
-                    shard,
-                    self._now(),
-                    self.spec.channel,
-                    BATCH_LIMIT,
-                    self.spec.max_deliveries,
-                )
-            ]
+            [(back, died, more)] = yield [self._sweep_call(shard)]
             requeued, dead = requeued + back, dead + died
             if not more:
                 break
