@@ -7,22 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import hiredis
-from redis.exceptions import DataError
+from redis.connection import HiredisRespSerializer
+
+_SERIALIZER = HiredisRespSerializer()  # the packer redis-py's blocking connections use
 
 
 class _HiredisPacking:
     def pack_command(self, *args: Any) -> list[bytes]:
-        # as redis-py: a command name may carry its subcommand ("CONFIG GET")
-        if isinstance(args[0], str):
-            args = (*args[0].encode().split(), *args[1:])
-        elif b" " in args[0]:
-            args = (*args[0].split(), *args[1:])
-        args = tuple(bytes(a) if isinstance(a, bytearray | memoryview) else a for a in args)
-        try:
-            return [hiredis.pack_command(args)]
-        except TypeError as exc:  # None, bool, ...: what redis-py's encoder refuses too
-            raise DataError(str(exc)) from exc
+        return _SERIALIZER.pack(*args)  # type: ignore[no-any-return]
 
 
 _PACKING: dict[type, type] = {}
